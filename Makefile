@@ -1,0 +1,66 @@
+# Cardinal Recovery: the commands a person runs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+
+# The test suite runs against the real local services (see scripts/ensure-services).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cardinal
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: help run test lint check-deploy staff stack bench browser-deps clean
+
+help:
+	@echo "make run           serve the site on http://127.0.0.1:$(PORT)/ (embedded defaults)"
+	@echo "make test          lint, migrations check and the whole test suite"
+	@echo "make check-deploy  Django's deployment checks under production settings"
+	@echo "make staff         create a staff account in the Navigators group"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_guides
+	@echo
+	@echo "  Cardinal Recovery is starting on http://127.0.0.1:$(PORT)/"
+	@echo "  Staff admin: http://127.0.0.1:$(PORT)/admin/ . Create the first staff account"
+	@echo "  (a superuser in the Navigators group) with:  make staff"
+	@echo "  Intake notifications print below, as mail to the console."
+	@echo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+staff: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py create_staff --group Navigators --superuser
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(VENV)/.dev browser-deps lint
+	scripts/ensure-services
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
+	  $(BIN)/pytest
+
+check-deploy: $(VENV)/.runtime
+	$(BIN)/python scripts/check_deploy.py
+
+clean:
+	rm -rf $(VENV) staticfiles node_modules .pytest_cache .ruff_cache

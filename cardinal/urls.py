@@ -1,0 +1,31 @@
+"""Top-level URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cardinal import views
+
+urlpatterns = [
+    path("", views.HomePage.as_view(), name="home"),
+    path("privacy/", views.PublicPage.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path(
+        "editorial-policy/",
+        views.PublicPage.as_view(template_name="pages/editorial_policy.html"),
+        name="editorial-policy",
+    ),
+    path("crisis/", views.PublicPage.as_view(template_name="pages/crisis.html"), name="crisis"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("medications/", include("education.urls")),
+    path("admissions/", include("admissions.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "cardinal.views.bad_request"
+handler403 = "cardinal.views.permission_denied"
+handler404 = "cardinal.views.page_not_found"
+handler500 = "cardinal.views.server_error"
+
+admin.site.site_header = "Cardinal Recovery staff"
+admin.site.site_title = "Cardinal Recovery staff"
+admin.site.index_title = "Work queue and content"

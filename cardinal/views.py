@@ -1,0 +1,134 @@
+"""Site-wide pages: home, static information pages, health checks, error pages."""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+
+from cardinal.context_processors import site
+from cardinal.jsonld import json_ld
+from cardinal.phone import tel_uri
+
+logger = logging.getLogger(__name__)
+
+
+class PublicPage(TemplateView):
+    """A page that is the same for every visitor, so caches may keep it."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+class HomePage(PublicPage):
+    template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["organization_json_ld"] = json_ld(
+            {
+                "@context": "https://schema.org",
+                "@type": "MedicalOrganization",
+                "name": "Cardinal Recovery",
+                "legalName": settings.CLINIC_LEGAL_NAME,
+                "url": settings.SITE_URL + "/",
+                "telephone": tel_uri(settings.HELPLINE_PHONE).removeprefix("tel:"),
+                "address": settings.CLINIC_ADDRESS,
+                "medicalSpecialty": "Psychiatric",
+                "isAcceptingNewPatients": True,
+            }
+        )
+        return context
+
+
+@require_safe
+@cache_control(no_store=True)
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and answering. No I/O."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    cache.set("readyz", "1", timeout=10)
+    if cache.get("readyz") != "1":
+        raise RuntimeError("cache did not return what was stored")
+
+
+def _check_broker() -> None:
+    from cardinal.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+
+
+READINESS_CHECKS = {
+    "database": _check_database,
+    "cache": _check_cache,
+    "broker": _check_broker,
+}
+
+
+@require_safe
+@cache_control(no_store=True)
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Are the database, cache and broker reachable? 503 names what failed."""
+    results = {}
+    for name, check in READINESS_CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # any failure means not ready
+            logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
+            results[name] = "unavailable"
+        else:
+            results[name] = "ok"
+    failed = sorted(name for name, state in results.items() if state != "ok")
+    body = {"status": "ok" if not failed else "unavailable", "checks": results, "failed": failed}
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+def _error_page(template_name: str, status: int) -> HttpResponse:
+    # Rendered from settings alone: no request context processors, no database,
+    # so it works while the database is down.
+    template = loader.get_template(template_name)
+    context = {**site(), "status_code": status}
+    return HttpResponse(template.render(context), status=status)
+
+
+def bad_request(request, exception=None):
+    return _error_page("errors/400.html", 400)
+
+
+def permission_denied(request, exception=None):
+    return _error_page("errors/403.html", 403)
+
+
+def page_not_found(request, exception=None):
+    return _error_page("errors/404.html", 404)
+
+
+def server_error(request):
+    return _error_page("errors/500.html", 500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    return _error_page("errors/503.html", 503)
+
+
+def csrf_failure(request, reason=""):
+    return _error_page("errors/403_csrf.html", 403)
