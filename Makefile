@@ -17,6 +17,7 @@ help:
 	@echo "make test          lint, migrations check and the whole test suite"
 	@echo "make check-deploy  Django's deployment checks under production settings"
 	@echo "make staff         create a staff account in the Navigators group"
+	@echo "make stack         gunicorn, Celery worker and beat on DATABASE_URL and REDIS_URL"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -44,20 +45,43 @@ staff: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py create_staff --group Navigators --superuser
 
+# Debian packages the browser tier needs: chromium (Playwright drives it), a Java
+# runtime (the Nu Html Checker is a jar) and npm (installs the checkers). Only what
+# is missing is installed.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the browser tests:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# axe-core and vnu-jar, pinned in package-lock.json. --ignore-scripts: vnu-jar's
+# install script would fetch a Java runtime of its own; the tests use Debian's.
+node_modules/.installed: package.json package-lock.json | browser-deps
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(VENV)/.dev browser-deps lint
+test: $(VENV)/.dev browser-deps node_modules/.installed lint
 	scripts/ensure-services
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	  $(BIN)/pytest
+
+# Web (gunicorn), worker and beat against DATABASE_URL and REDIS_URL, as in production.
+stack: $(VENV)/.dev
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { \
+	  echo "make stack needs DATABASE_URL and REDIS_URL (README.md, 'Production')"; exit 1; }
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py load_guides
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/Procfile -d . start
 
 check-deploy: $(VENV)/.runtime
 	$(BIN)/python scripts/check_deploy.py
