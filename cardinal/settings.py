@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "js_lib_bootstrap5",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "education",
     "admissions",
 ]
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cardinal.twofactor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -231,6 +235,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 LOGIN_URL = "admin:login"
+# Staff pass a second factor (TOTP) before the admin opens; on by default in production.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = "Cardinal Recovery"
 
 # --- Internationalisation ---------------------------------------------------
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from cardinal import views
+from cardinal import twofactor, views
 
 urlpatterns = [
     path("", views.HomePage.as_view(), name="home"),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("medications/", include("education.urls")),
     path("admissions/", include("admissions.urls")),
+    path("staff/two-factor/setup/", twofactor.setup, name=twofactor.SETUP_URL_NAME),
+    path("staff/two-factor/verify/", twofactor.verify, name=twofactor.VERIFY_URL_NAME),
     path("admin/", admin.site.urls),
 ]
 
