@@ -249,10 +249,11 @@ def assert_no_horizontal_overflow(page, where: str) -> None:
 #   or opacity:0 (checkVisibility), not a box of 1 px or less (text kept for screen
 #   readers), not parked entirely above or left of the page (a skip link until focused).
 # - A target is small when its border box is under 24 CSS px wide or high.
-# - Inline exception: a link whose computed display is `inline` and whose block (the
-#   nearest ancestor that is not display:inline or contents) also holds words that are
-#   not inside any control. Its size is set by the line of text it sits in.
-#   A link alone in its paragraph or list item is not in a sentence and must be 24 px.
+# - Inline exception: a link that sits in a line of text (computed display inline or
+#   inline-*, such as a citation number) and whose block (the nearest ancestor that is
+#   not display:inline or contents) also holds words that are not inside any control.
+#   Its size is set by the line of text it sits in. A link alone in its paragraph or
+#   list item is not in a sentence and must be 24x24.
 # - Equivalent exception: a checkbox, radio or other input whose <label> is at least
 #   24x24, since tapping the label does the same thing.
 # The spacing exception is not applied: every control must be 24x24 on its own.
@@ -263,7 +264,9 @@ _SMALL_TARGETS = (
     + """
     const transparent = (el) => ["inline", "contents"].includes(getComputedStyle(el).display);
     const inSentence = (el) => {
-        if (el.localName !== "a" || getComputedStyle(el).display !== "inline") return false;
+        if (el.localName !== "a" || !getComputedStyle(el).display.startsWith("inline")) {
+            return false;
+        }
         let block = el.parentElement;
         while (block && block !== document.body && transparent(block)) block = block.parentElement;
         if (!block) return false;
