@@ -1,0 +1,133 @@
+"""Guides render on save; the bibliography is checked; querysets pick the right guides."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from education.models import FAQ, Citation, Guide
+
+pytestmark = pytest.mark.django_db
+
+
+def test_saving_a_guide_stores_html_toc_and_numbered_sources(make_guide):
+    guide = make_guide(faqs=[("Is it safe?", "Mostly.[^review]")])
+    guide.refresh_from_db()
+    assert guide.toc == [
+        {"id": "what-it-is", "text": "What it is"},
+        {"id": "research", "text": "Research"},
+    ]
+    assert '<h2 id="research">Research</h2>' in guide.body_html
+    assert len(guide.summary_html) == 2 and "[1]" in guide.summary_html[0]
+    numbered = list(guide.citations.order_by("number").values_list("number", "source__key"))
+    assert numbered == [(1, "label"), (2, "rigal2020"), (3, "review")]
+    faq = guide.faqs.get()
+    assert 'href="#source-review"' in faq.answer_html and "[3]" in faq.answer_html
+    assert faq.answer_text == "Mostly."
+
+
+def test_unused_source_is_not_attached_to_the_guide(make_guide, sources):
+    guide = make_guide()
+    assert not Citation.objects.filter(guide=guide, source=sources["unused"]).exists()
+
+
+def test_resaving_renumbers_without_duplicating_citations(make_guide):
+    guide = make_guide()
+    guide.body = "## Only\n\nNow the review comes first.[^review][^label]"
+    guide.save()
+    numbered = list(guide.citations.order_by("number").values_list("number", "source__key"))
+    assert numbered == [(1, "label"), (2, "rigal2020"), (3, "review")]
+    guide.summary = "Only one.[^review]"
+    guide.save()
+    numbered = list(guide.citations.order_by("number").values_list("number", "source__key"))
+    assert numbered == [(1, "review"), (2, "label")]
+
+
+def test_unknown_citation_key_is_a_validation_error_on_the_field(make_guide):
+    guide = make_guide()
+    guide.body = "A claim.[^nosuch2031]"
+    with pytest.raises(ValidationError) as caught:
+        guide.full_clean()
+    assert "body" in caught.value.message_dict
+    assert "[^nosuch2031]" in caught.value.message_dict["body"][0]
+
+
+def test_unknown_citation_key_cannot_be_saved_past_clean(make_guide):
+    guide = make_guide()
+    guide.summary = "Claim.[^ghost]"
+    with pytest.raises(ValidationError, match="ghost"):
+        guide.save()
+
+
+def test_unknown_citation_key_in_a_faq_answer_is_a_validation_error(make_guide):
+    faq = FAQ(guide=make_guide(), question="Q?", answer="A.[^phantom]")
+    with pytest.raises(ValidationError) as caught:
+        faq.full_clean()
+    assert "phantom" in caught.value.message_dict["answer"][0]
+
+
+def test_a_published_guide_needs_a_reviewer_and_review_date(make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT, reviewer_name="", last_reviewed=None)
+    guide.status = Guide.Status.PUBLISHED
+    with pytest.raises(ValidationError) as caught:
+        guide.full_clean()
+    assert {"reviewer_name", "last_reviewed"} <= set(caught.value.message_dict)
+
+
+def test_review_date_cannot_be_in_the_future(make_guide):
+    guide = make_guide(last_reviewed=timezone.localdate() + timedelta(days=1))
+    with pytest.raises(ValidationError) as caught:
+        guide.full_clean()
+    assert "last_reviewed" in caught.value.message_dict
+
+
+def test_publishing_sets_the_publication_time_once(make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    assert guide.published_at is None
+    guide.status = Guide.Status.PUBLISHED
+    guide.save()
+    first = guide.published_at
+    assert first is not None
+    guide.title = "Retitled"
+    guide.save()
+    assert guide.published_at == first
+
+
+def test_review_overdue_means_last_reviewed_over_twelve_months_ago(make_guide):
+    today = timezone.localdate()
+    stale = make_guide("stale", last_reviewed=today - timedelta(days=400))
+    make_guide("fresh", last_reviewed=today - timedelta(days=300))
+    make_guide("never", status=Guide.Status.DRAFT, last_reviewed=None)
+    assert list(Guide.objects.review_overdue()) == [stale]
+    assert stale.review_overdue
+
+
+def test_published_excludes_drafts_and_guides_in_review(make_guide):
+    live = make_guide("live")
+    make_guide("draft", status=Guide.Status.DRAFT)
+    make_guide("review", status=Guide.Status.REVIEW)
+    assert list(Guide.objects.published()) == [live]
+
+
+def test_editing_a_cited_source_moves_the_guide_updated_time(make_guide, sources):
+    guide = make_guide()
+    before = guide.updated_at
+    sources["label"].title = "Corrected title"
+    sources["label"].save()
+    guide.refresh_from_db()
+    assert guide.updated_at > before
+
+
+def test_a_cited_source_cannot_be_deleted(make_guide, sources):
+    from django.db.models import ProtectedError
+
+    make_guide()
+    with pytest.raises(ProtectedError):
+        sources["label"].delete()
+
+
+def test_source_link_falls_back_to_the_doi(sources):
+    source = sources["review"]
+    source.url, source.doi = "", "10.1000/xyz"
+    assert source.link == "https://doi.org/10.1000/xyz"
