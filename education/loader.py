@@ -1,0 +1,178 @@
+"""Read the shipped guide files: TOML front matter between '+++' lines, then markdown.
+
+Reading never writes: it parses and checks every file first, so a mistake in one
+file stops the load before anything in the database changes.
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from education import markup
+from education.models import Guide
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "content"
+FENCE = "+++"
+KEY_RE = re.compile(rf"^{markup.CITATION_KEY}$")
+
+SOURCE_FIELDS = ("authors", "title", "venue", "year", "url", "doi")
+REQUIRED_GUIDE_FIELDS = (
+    "slug",
+    "title",
+    "medication",
+    "description",
+    "fda_status",
+    "mechanism",
+    "key_caution",
+    "summary",
+)
+
+
+class ContentError(Exception):
+    """A shipped file is malformed; the message names the file."""
+
+
+@dataclass
+class SourceEntry:
+    key: str
+    values: dict
+
+
+@dataclass
+class GuideEntry:
+    path: Path
+    values: dict  # model field values
+    faqs: list[tuple[str, str]] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.values["slug"]
+
+    def texts(self) -> list[str]:
+        return [self.values["summary"], self.values["body"], *(a for _, a in self.faqs)]
+
+
+@dataclass
+class Content:
+    sources: list[SourceEntry]
+    guides: list[GuideEntry]
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
+    lines = text.splitlines(keepends=True)
+    fences = [i for i, line in enumerate(lines) if line.strip() == FENCE]
+    if len(fences) < 2 or fences[0] != 0:
+        raise ContentError(f"{path}: front matter must open the file between two '+++' lines")
+    front = "".join(lines[1 : fences[1]])
+    body = "".join(lines[fences[1] + 1 :])
+    try:
+        return tomllib.loads(front), body.strip() + "\n"
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(f"{path}: front matter is not valid TOML: {error}") from None
+
+
+def _text(data: dict, name: str, path: Path, *, required: bool = True) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ContentError(f"{path}: '{name}' must be a non-empty string")
+    return value.strip()
+
+
+def read_sources(path: Path) -> list[SourceEntry]:
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(f"{path}: not valid TOML: {error}") from None
+    entries, seen = [], set()
+    for table in data.get("source", []):
+        key = table.get("key", "")
+        if not isinstance(key, str) or not KEY_RE.match(key):
+            raise ContentError(f"{path}: source key {key!r} is missing or malformed")
+        if key in seen:
+            raise ContentError(f"{path}: source key '{key}' appears twice")
+        seen.add(key)
+        values = {name: str(table.get(name, "")).strip() for name in SOURCE_FIELDS}
+        if not values["title"]:
+            raise ContentError(f"{path}: source '{key}' has no title")
+        entries.append(SourceEntry(key=key, values=values))
+    return entries
+
+
+def read_guide(path: Path) -> GuideEntry:
+    data, body = split_front_matter(path.read_text(encoding="utf-8"), path)
+    missing = [name for name in REQUIRED_GUIDE_FIELDS if name not in data]
+    if missing:
+        raise ContentError(f"{path}: missing {', '.join(missing)}")
+    if data["fda_status"] not in Guide.FdaStatus.values:
+        raise ContentError(f"{path}: fda_status must be one of {', '.join(Guide.FdaStatus.values)}")
+    summary = data["summary"]
+    if not isinstance(summary, list) or not all(isinstance(item, str) for item in summary):
+        raise ContentError(f"{path}: 'summary' must be a list of strings")
+    last_reviewed = data.get("last_reviewed")
+    if last_reviewed is not None and not isinstance(last_reviewed, date):
+        raise ContentError(f"{path}: 'last_reviewed' must be a TOML date like 2026-01-31")
+    reviewer_name = _text(data, "reviewer_name", path, required=False)
+    reviewed = bool(reviewer_name and last_reviewed)
+    values = {
+        "slug": _text(data, "slug", path),
+        "title": _text(data, "title", path),
+        "medication": _text(data, "medication", path),
+        "description": _text(data, "description", path),
+        "fda_status": data["fda_status"],
+        "mechanism": _text(data, "mechanism", path),
+        "key_caution": _text(data, "key_caution", path),
+        # One takeaway per line: a line break inside an item would split it.
+        "summary": "\n".join(" ".join(item.split()) for item in summary if item.strip()),
+        "body": body,
+        "order": int(data.get("order", 100)),
+        "reviewer_name": reviewer_name,
+        "reviewer_credentials": _text(data, "reviewer_credentials", path, required=False),
+        "last_reviewed": last_reviewed,
+        "status": Guide.Status.PUBLISHED if reviewed else Guide.Status.DRAFT,
+    }
+    faqs = []
+    for number, item in enumerate(data.get("faq", []), start=1):
+        if not isinstance(item, dict):
+            raise ContentError(f"{path}: faq {number} must be a table")
+        faqs.append((_text(item, "question", path), _text(item, "answer", path)))
+    related = data.get("related", [])
+    if not isinstance(related, list) or not all(isinstance(slug, str) for slug in related):
+        raise ContentError(f"{path}: 'related' must be a list of guide slugs")
+    return GuideEntry(path=path, values=values, faqs=faqs, related=related)
+
+
+def read_content(directory: Path, *, known_source_keys: set[str] | None = None) -> Content:
+    """Parse and check the sources and guides under a content directory.
+
+    known_source_keys: keys already in the database, also valid in citations.
+    """
+    directory = Path(directory)
+    guides_dir = directory / "guides"
+    if not guides_dir.is_dir():
+        raise ContentError(f"{guides_dir}: no such directory")
+    sources = read_sources(directory / "sources.toml")
+    guides = [read_guide(path) for path in sorted(guides_dir.glob("*.md"))]
+
+    keys = {entry.key for entry in sources} | set(known_source_keys or ())
+    slugs: dict[str, Path] = {}
+    for guide in guides:
+        if guide.slug in slugs:
+            raise ContentError(
+                f"{guide.path}: slug '{guide.slug}' is also used by {slugs[guide.slug]}"
+            )
+        slugs[guide.slug] = guide.path
+        cited = [key for text in guide.texts() for key in markup.cited_keys(text)]
+        unknown = [key for key in dict.fromkeys(cited) if key not in keys]
+        if unknown:
+            listed = ", ".join(f"'{key}'" for key in unknown)
+            raise ContentError(f"{guide.path}: unknown citation key {listed}")
+    for guide in guides:
+        for slug in guide.related:
+            if slug not in slugs and not Guide.objects.filter(slug=slug).exists():
+                raise ContentError(f"{guide.path}: related guide '{slug}' does not exist")
+    return Content(sources=sources, guides=guides)

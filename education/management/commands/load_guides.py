@@ -1,0 +1,40 @@
+"""Load the shipped medication guides and their sources; safe to run again."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from education.loader import DEFAULT_CONTENT_DIR, ContentError, read_content
+from education.models import Source
+from education.services import content_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load sources.toml and guides/*.md from a content directory (default: "
+        "education/content). Updates in place by key and slug; never duplicates."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory", nargs="?", default=str(DEFAULT_CONTENT_DIR))
+
+    def handle(self, *args, directory: str, **options):
+        try:
+            content = read_content(
+                Path(directory), known_source_keys=set(Source.objects.values_list("key", flat=True))
+            )
+        except ContentError as error:
+            raise CommandError(str(error)) from None
+        report = content_load(content=content)
+        self.stdout.write(
+            f"Sources: {report.sources_created} added, {report.sources_updated} updated. "
+            f"Guides: {report.guides_created} added, {report.guides_updated} updated, "
+            f"{report.unchanged} unchanged."
+        )
+        if report.drafts:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Loaded as drafts (no reviewer_name and last_reviewed yet): "
+                    + ", ".join(report.drafts)
+                )
+            )

@@ -1,0 +1,131 @@
+"""The load_guides command: idempotent, validating, and on the shipped content."""
+
+import shutil
+from datetime import date
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from education.models import FAQ, Citation, Guide, Source
+from tests.education.conftest import FIXTURE_CONTENT, SHIPPED_CONTENT
+
+pytestmark = pytest.mark.django_db
+
+
+def load(directory, **kwargs):
+    call_command("load_guides", str(directory), stdout=kwargs.pop("stdout", None), **kwargs)
+
+
+def counts():
+    return (
+        Source.objects.count(),
+        Guide.objects.count(),
+        FAQ.objects.count(),
+        Citation.objects.count(),
+        Guide.related.through.objects.count(),
+    )
+
+
+def test_loader_creates_sources_guides_faqs_and_related_links():
+    load(FIXTURE_CONTENT)
+    alpha = Guide.objects.get(slug="alphamab")
+    assert alpha.title == "Alphamab for testing"
+    assert alpha.reviewer_name == "Dr Test Reviewer"
+    assert alpha.last_reviewed == date(2025, 1, 15)
+    assert alpha.status == Guide.Status.PUBLISHED
+    assert list(alpha.related.values_list("slug", flat=True)) == ["betamab"]
+    assert alpha.faqs.get().answer_html.count("#source-alpha-label") == 1
+    assert alpha.toc == [
+        {"id": "what-alphamab-is", "text": "What alphamab is"},
+        {"id": "cautions", "text": "Cautions"},
+    ]
+
+
+def test_guide_without_reviewer_loads_as_a_draft():
+    load(FIXTURE_CONTENT)
+    assert Guide.objects.get(slug="betamab").status == Guide.Status.DRAFT
+
+
+def test_running_the_loader_twice_changes_nothing():
+    load(FIXTURE_CONTENT)
+    before = counts()
+    stamps = dict(Guide.objects.values_list("slug", "updated_at"))
+    load(FIXTURE_CONTENT)
+    assert counts() == before
+    assert dict(Guide.objects.values_list("slug", "updated_at")) == stamps
+
+
+def test_changed_files_update_rows_in_place(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    load(content)
+    alpha_id = Guide.objects.get(slug="alphamab").pk
+    path = content / "guides" / "alphamab.md"
+    text = path.read_text().replace("Take care.", "Take great care.")
+    text = text.replace('question = "Is alphamab real?"', 'question = "Is alphamab made up?"')
+    path.write_text(text)
+    sources = content / "sources.toml"
+    sources.write_text(sources.read_text().replace("A trial of alphamab", "The alphamab trial"))
+    load(content)
+    alpha = Guide.objects.get(slug="alphamab")
+    assert alpha.pk == alpha_id
+    assert "Take great care." in alpha.body_html
+    assert list(alpha.faqs.values_list("question", flat=True)) == ["Is alphamab made up?"]
+    assert Source.objects.get(key="alpha-trial").title == "The alphamab trial"
+    assert Source.objects.filter(key="alpha-trial").count() == 1
+
+
+def test_unknown_citation_key_stops_the_load_naming_file_and_key(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    path = content / "guides" / "betamab.md"
+    path.write_text(path.read_text().replace("A draft.[^alpha-trial]", "A draft.[^made-up-2099]"))
+    with pytest.raises(CommandError) as caught:
+        load(content)
+    assert "betamab.md" in str(caught.value) and "made-up-2099" in str(caught.value)
+    assert Guide.objects.count() == 0 and Source.objects.count() == 0
+
+
+def test_malformed_front_matter_is_a_command_error(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    (content / "guides" / "broken.md").write_text("## No front matter\n")
+    with pytest.raises(CommandError, match="broken.md"):
+        load(content)
+
+
+def test_unknown_related_slug_is_a_command_error(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    path = content / "guides" / "betamab.md"
+    path.write_text(path.read_text().replace('related = ["alphamab"]', 'related = ["gammamab"]'))
+    with pytest.raises(CommandError, match="gammamab"):
+        load(content)
+
+
+def test_shipped_content_loads_twice_without_duplicates():
+    load(SHIPPED_CONTENT)
+    before = counts()
+    stamps = dict(Guide.objects.values_list("slug", "updated_at"))
+    load(SHIPPED_CONTENT)
+    assert counts() == before
+    assert dict(Guide.objects.values_list("slug", "updated_at")) == stamps
+    assert Guide.objects.values("slug").distinct().count() == Guide.objects.count()
+
+
+def test_shipped_guides_are_all_published_and_cited():
+    load(SHIPPED_CONTENT)
+    expected = {"baclofen", "naltrexone", "acamprosate", "disulfiram", "topiramate", "gabapentin"}
+    assert set(Guide.objects.published().values_list("slug", flat=True)) == expected
+    for guide in Guide.objects.all():
+        assert guide.citations.exists(), guide.slug
+        assert guide.mechanism and guide.key_caution, guide.slug
+
+
+def test_shipped_baclofen_guide_has_enough_sources_and_citations():
+    load(SHIPPED_CONTENT)
+    guide = Guide.objects.get(slug="baclofen")
+    html = "".join(guide.summary_html) + guide.body_html
+    html += "".join(guide.faqs.values_list("answer_html", flat=True))
+    assert guide.citations.count() >= 15
+    assert html.count('<sup class="cite">') >= 25
