@@ -1,9 +1,12 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
 
 from cardinal import twofactor, views
+from education.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.HomePage.as_view(), name="home"),
@@ -14,6 +17,17 @@ urlpatterns = [
         name="editorial-policy",
     ),
     path("crisis/", views.PublicPage.as_view(template_name="pages/crisis.html"), name="crisis"),
+    path(
+        "robots.txt",
+        views.PublicPage.as_view(template_name="education/robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
+    path(
+        "sitemap.xml",
+        cache_control(public=True, max_age=3600)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("medications/", include("education.urls")),

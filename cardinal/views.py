@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 from cardinal.context_processors import site
 from cardinal.jsonld import json_ld
 from cardinal.phone import tel_uri
+from education.models import Guide
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class HomePage(PublicPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["guides"] = Guide.objects.published().only("slug", "title", "medication")
         context["organization_json_ld"] = json_ld(
             {
                 "@context": "https://schema.org",

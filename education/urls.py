@@ -1,10 +1,12 @@
-"""URLs of the education app."""
+"""URLs of the education app, under /medications/."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from education import views
 
 app_name = "education"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="guide-list"),
+    path("", views.guide_list, name="guide-list"),
+    path("<slug:slug>/", views.guide_detail, name="guide-detail"),
 ]

@@ -1,0 +1,82 @@
+"""Structured data (schema.org JSON-LD) for the guide pages."""
+
+from django.urls import reverse
+
+from education.models import Guide
+
+ORGANIZATION_NAME = "Cardinal Recovery"
+
+
+def _breadcrumbs(guide: Guide, site_url: str) -> dict:
+    trail = [
+        ("Home", site_url + reverse("home")),
+        ("Medication guides", site_url + reverse("education:guide-list")),
+        (guide.medication, site_url + guide.get_absolute_url()),
+    ]
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": position, "name": name, "item": url}
+            for position, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
+    """MedicalWebPage, FAQPage and BreadcrumbList for one guide.
+
+    Expects the guide loaded for its page (FAQs and citations prefetched).
+    """
+    url = site_url + guide.get_absolute_url()
+    page = {
+        "@type": "MedicalWebPage",
+        "@id": f"{url}#page",
+        "url": url,
+        "name": guide.title,
+        "description": guide.description,
+        "inLanguage": "en-US",
+        "dateModified": guide.updated_at.isoformat(),
+        "about": {"@type": "Drug", "name": guide.medication},
+        "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
+        "publisher": {
+            "@type": "MedicalOrganization",
+            "name": ORGANIZATION_NAME,
+            "url": site_url + "/",
+        },
+        "citation": [
+            {
+                "@type": "CreativeWork",
+                "name": citation.source.title,
+                **({"url": citation.source.link} if citation.source.link else {}),
+            }
+            for citation in guide.citations.all()
+        ],
+    }
+    if guide.published_at:
+        page["datePublished"] = guide.published_at.isoformat()
+    if guide.last_reviewed:
+        page["lastReviewed"] = guide.last_reviewed.isoformat()
+    if guide.reviewer_name:
+        reviewer = {"@type": "Person", "name": guide.reviewer_name}
+        if guide.reviewer_credentials:
+            reviewer["honorificSuffix"] = guide.reviewer_credentials
+        page["reviewedBy"] = reviewer
+    graph = [page, _breadcrumbs(guide, site_url)]
+    faqs = list(guide.faqs.all())
+    if faqs:
+        graph.append(
+            {
+                "@type": "FAQPage",
+                "@id": f"{url}#faq",
+                "url": url,
+                "mainEntity": [
+                    {
+                        "@type": "Question",
+                        "name": faq.question,
+                        "acceptedAnswer": {"@type": "Answer", "text": faq.answer_text},
+                    }
+                    for faq in faqs
+                ],
+            }
+        )
+    return {"@context": "https://schema.org", "@graph": graph}

@@ -1,0 +1,94 @@
+"""Public pages of the education app: the guide list and the guides.
+
+These pages are the same for every visitor: they never touch the session, the
+user or the CSRF token, so they set no cookie and any cache may keep them for a
+few minutes. They answer conditional requests from the guide's updated time.
+"""
+
+from django.conf import settings
+from django.db.models import Count, Max, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition, require_safe
+
+from cardinal.jsonld import json_ld
+from education.models import Guide, page_prefetches
+from education.seo import guide_structured_data
+
+PAGE_MAX_AGE = 300  # seconds a browser or proxy may reuse a page without asking
+
+public_page = cache_control(public=True, max_age=PAGE_MAX_AGE)
+
+
+def _list_stamp(request: HttpRequest) -> dict:
+    # Any guide's change (or a guide leaving the list) moves the list's validators.
+    if not hasattr(request, "_guide_list_stamp"):
+        request._guide_list_stamp = Guide.objects.aggregate(
+            latest=Max("updated_at"), count=Count("pk")
+        )
+    return request._guide_list_stamp
+
+
+def _list_etag(request: HttpRequest) -> str | None:
+    stamp = _list_stamp(request)
+    if stamp["latest"] is None:
+        return None
+    return f"guides-{stamp['count']}-{stamp['latest'].timestamp():.6f}"
+
+
+def _list_last_modified(request: HttpRequest):
+    return _list_stamp(request)["latest"]
+
+
+@require_safe
+@public_page
+@condition(etag_func=_list_etag, last_modified_func=_list_last_modified)
+def guide_list(request: HttpRequest) -> HttpResponse:
+    guides = Guide.objects.published().only(
+        "slug", "title", "medication", "description", "fda_status", "mechanism", "key_caution"
+    )
+    return render(request, "education/guide_list.html", {"guides": guides})
+
+
+def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
+    # The validators and the page share one query for the guide row.
+    if getattr(request, "_guide_slug", None) != slug:
+        request._guide = Guide.objects.published().filter(slug=slug).first()
+        request._guide_slug = slug
+    return request._guide
+
+
+def _guide_etag(request: HttpRequest, slug: str) -> str | None:
+    guide = _published_guide(request, slug)
+    if guide is None:
+        return None
+    return f"guide-{guide.pk}-{guide.updated_at.timestamp():.6f}"
+
+
+def _guide_last_modified(request: HttpRequest, slug: str):
+    guide = _published_guide(request, slug)
+    return guide.updated_at if guide else None
+
+
+def guide_page_context(guide: Guide) -> dict:
+    """Context of the guide template; the guide must have its page prefetches."""
+    canonical_url = settings.SITE_URL + guide.get_absolute_url()
+    return {
+        "guide": guide,
+        "canonical_url": canonical_url,
+        "callback_url": f"{reverse('admissions:intake')}?from={guide.slug}",
+        "structured_data": json_ld(guide_structured_data(guide, site_url=settings.SITE_URL)),
+    }
+
+
+@require_safe
+@public_page
+@condition(etag_func=_guide_etag, last_modified_func=_guide_last_modified)
+def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    guide = _published_guide(request, slug)
+    if guide is None:
+        raise Http404("No published guide here.")
+    prefetch_related_objects([guide], *page_prefetches())
+    return render(request, "education/guide_detail.html", guide_page_context(guide))
