@@ -1,0 +1,283 @@
+"""Editorial admin: who may publish, the change record, preview, filters, sources."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from education import models
+from education.models import Guide
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(guide):
+    return reverse("admin:education_guide_change", args=[guide.pk])
+
+
+def form_data(guide, faqs=None, **changes):
+    """What the guide change form posts, with some fields changed."""
+    faqs = list(guide.faqs.all()) if faqs is None else faqs
+    data = {
+        "title": guide.title,
+        "slug": guide.slug,
+        "medication": guide.medication,
+        "description": guide.description,
+        "order": guide.order,
+        "status": guide.status,
+        "reviewer_name": guide.reviewer_name,
+        "reviewer_credentials": guide.reviewer_credentials,
+        "last_reviewed": guide.last_reviewed.isoformat() if guide.last_reviewed else "",
+        "fda_status": guide.fda_status,
+        "mechanism": guide.mechanism,
+        "key_caution": guide.key_caution,
+        "summary": guide.summary,
+        "body": guide.body,
+        "related": [related.pk for related in guide.related.all()],
+        "faqs-TOTAL_FORMS": len(faqs),
+        "faqs-INITIAL_FORMS": len([faq for faq in faqs if faq.pk]),
+        "faqs-MIN_NUM_FORMS": 0,
+        "faqs-MAX_NUM_FORMS": 1000,
+        "_save": "Save",
+    }
+    for index, faq in enumerate(faqs):
+        prefix = f"faqs-{index}-"
+        data |= {
+            f"{prefix}id": faq.pk or "",
+            f"{prefix}guide": guide.pk,
+            f"{prefix}question": faq.question,
+            f"{prefix}answer": faq.answer,
+            f"{prefix}order": faq.order,
+        }
+    return data | changes
+
+
+def test_migration_creates_the_editorial_groups():
+    editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
+    reviewers = set(
+        Group.objects.get(name="Medical reviewers").permissions.values_list("codename", flat=True)
+    )
+    assert {"add_guide", "change_guide", "change_faq", "change_source"} <= editors
+    assert "publish_guide" not in editors and "approve_testimonial" not in editors
+    assert editors < reviewers
+    assert {"publish_guide", "approve_testimonial"} <= reviewers
+
+
+def test_editor_cannot_publish_a_guide(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.REVIEW)
+    client.force_login(editor)
+    response = client.post(change_url(guide), form_data(guide, status="published"))
+    assert response.status_code == 200
+    assert "Only a medical reviewer can publish a guide" in response.content.decode()
+    guide.refresh_from_db()
+    assert guide.status == Guide.Status.REVIEW and guide.published_at is None
+
+
+def test_editor_can_draft_and_send_for_review(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    client.force_login(editor)
+    data = form_data(guide, status="review", body="## New\n\nRewritten.[^label]")
+    response = client.post(change_url(guide), data)
+    assert response.status_code == 302
+    guide.refresh_from_db()
+    assert guide.status == Guide.Status.REVIEW
+    assert '<h2 id="new">New</h2>' in guide.body_html
+
+
+def test_editor_cannot_sign_off_the_review(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT, reviewer_name="", last_reviewed=None)
+    client.force_login(editor)
+    data = form_data(
+        guide, reviewer_name="Self Approved", last_reviewed=timezone.localdate().isoformat()
+    )
+    assert client.post(change_url(guide), data).status_code == 302
+    guide.refresh_from_db()
+    assert guide.reviewer_name == "" and guide.last_reviewed is None
+
+
+def test_editor_cannot_change_a_published_guide(client, editor, make_guide):
+    guide = make_guide()
+    client.force_login(editor)
+    response = client.post(change_url(guide), form_data(guide, title="Quietly changed"))
+    assert response.status_code == 403
+    guide.refresh_from_db()
+    assert guide.title != "Quietly changed"
+    assert client.get(change_url(guide)).status_code == 200  # may still read it
+
+
+def test_medical_reviewer_can_publish_and_sign_off(client, reviewer, make_guide):
+    guide = make_guide(status=Guide.Status.REVIEW, reviewer_name="", last_reviewed=None)
+    client.force_login(reviewer)
+    today = timezone.localdate()
+    data = form_data(
+        guide,
+        status="published",
+        reviewer_name="Rhea Reviewer",
+        reviewer_credentials="MD",
+        last_reviewed=today.isoformat(),
+    )
+    response = client.post(change_url(guide), data)
+    assert response.status_code == 302
+    guide.refresh_from_db()
+    assert guide.status == Guide.Status.PUBLISHED and guide.published_at is not None
+    assert guide.reviewer_name == "Rhea Reviewer" and guide.last_reviewed == today
+    assert client.get(guide.get_absolute_url()).status_code == 200
+
+
+def test_publishing_without_reviewer_and_date_is_refused(client, reviewer, make_guide):
+    guide = make_guide(status=Guide.Status.REVIEW, reviewer_name="", last_reviewed=None)
+    client.force_login(reviewer)
+    response = client.post(change_url(guide), form_data(guide, status="published"))
+    assert response.status_code == 200
+    assert "A published guide names its medical reviewer." in response.content.decode()
+
+
+def test_admin_edit_records_who_changed_which_fields(client, reviewer, make_guide):
+    guide = make_guide(status=Guide.Status.REVIEW)
+    client.force_login(reviewer)
+    data = form_data(guide, status="published", title="A clearer title")
+    assert client.post(change_url(guide), data).status_code == 302
+    entry = LogEntry.objects.get(object_id=str(guide.pk), action_flag=CHANGE)
+    assert entry.user == reviewer
+    message = entry.get_change_message()
+    assert "Title" in message and "Status (In review to Published)" in message
+    history = client.get(reverse("admin:education_guide_history", args=[guide.pk]))
+    assert "Status (In review to Published)" in history.content.decode()
+
+
+def test_unknown_citation_key_is_shown_to_the_editor(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    client.force_login(editor)
+    response = client.post(change_url(guide), form_data(guide, body="Claim.[^nosuch1999]"))
+    assert response.status_code == 200
+    assert "Unknown citation key(s): [^nosuch1999]" in response.content.decode()
+
+
+def test_unknown_citation_key_in_a_faq_is_shown_to_the_editor(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    client.force_login(editor)
+    new_faq = models.FAQ(question="New?", answer="Yes.[^phantom7]", order=1)
+    response = client.post(change_url(guide), form_data(guide, faqs=[new_faq]))
+    assert response.status_code == 200
+    assert "[^phantom7]" in response.content.decode()
+    assert not guide.faqs.exists()
+
+
+def test_faq_added_in_admin_is_rendered_with_page_wide_numbers(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    client.force_login(editor)
+    new_faq = models.FAQ(question="New?", answer="Yes.[^review]", order=1)
+    assert client.post(change_url(guide), form_data(guide, faqs=[new_faq])).status_code == 302
+    faq = guide.faqs.get()
+    assert 'href="#source-review" aria-label="Source 3">[3]</a>' in faq.answer_html
+    assert guide.citations.count() == 3
+
+
+def test_staff_with_change_permission_can_preview_a_draft(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT, body="## Draft\n\nUnpublished words.[^label]")
+    client.force_login(editor)
+    response = client.get(reverse("admin:education_guide_preview", args=[guide.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Unpublished words." in html and "Preview of a guide that is" in html
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_change_form_links_to_the_preview(client, editor, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    client.force_login(editor)
+    html = client.get(change_url(guide)).content.decode()
+    assert reverse("admin:education_guide_preview", args=[guide.pk]) in html
+
+
+def test_preview_is_refused_to_staff_without_permission(client, staff_without_groups, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    client.force_login(staff_without_groups)
+    response = client.get(reverse("admin:education_guide_preview", args=[guide.pk]))
+    assert response.status_code == 403
+
+
+def test_preview_sends_anonymous_visitors_to_sign_in(client, make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
+    response = client.get(reverse("admin:education_guide_preview", args=[guide.pk]))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+
+def test_review_overdue_filter_lists_guides_reviewed_over_a_year_ago(client, reviewer, make_guide):
+    today = timezone.localdate()
+    make_guide("stale-one", last_reviewed=today - timedelta(days=400))
+    make_guide("fresh-one", last_reviewed=today - timedelta(days=30))
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:education_guide_changelist") + "?review=overdue").content
+    assert b"Stale-One for alcohol use disorder" in html
+    assert b"Fresh-One for alcohol use disorder" not in html
+
+
+def test_source_admin_shows_where_each_source_is_cited(client, editor, make_guide, sources):
+    guide = make_guide("citing")
+    client.force_login(editor)
+    url = reverse("admin:education_source_change", args=[sources["rigal2020"].pk])
+    html = client.get(url).content.decode()
+    assert guide.title in html and "source [2]" in html
+    unused = reverse("admin:education_source_change", args=[sources["unused"].pk])
+    assert "Not cited by any guide" in client.get(unused).content.decode()
+
+
+def test_reviewer_approval_of_a_testimonial_records_who_approved(client, reviewer, make_guide):
+    testimonial = models.Testimonial.objects.create(
+        guide=make_guide(), text="Helped me", attribution="J.M.", consent_on_file=True
+    )
+    client.force_login(reviewer)
+    url = reverse("admin:education_testimonial_change", args=[testimonial.pk])
+    data = {
+        "guide": testimonial.guide_id,
+        "text": testimonial.text,
+        "attribution": "J.M.",
+        "consent_on_file": "on",
+        "approved": "on",
+        "_save": "Save",
+    }
+    assert client.post(url, data).status_code == 302
+    testimonial.refresh_from_db()
+    assert testimonial.approved and testimonial.approved_by == reviewer
+
+
+def test_editor_cannot_approve_a_testimonial(client, editor, make_guide):
+    testimonial = models.Testimonial.objects.create(
+        guide=make_guide(), text="Helped me", attribution="J.M.", consent_on_file=True
+    )
+    client.force_login(editor)
+    url = reverse("admin:education_testimonial_change", args=[testimonial.pk])
+    data = {
+        "guide": testimonial.guide_id,
+        "text": testimonial.text,
+        "attribution": "J.M.",
+        "consent_on_file": "on",
+        "approved": "on",
+        "_save": "Save",
+    }
+    assert client.post(url, data).status_code == 302
+    testimonial.refresh_from_db()
+    assert not testimonial.approved and testimonial.approved_by is None
+
+
+def test_testimonial_without_consent_cannot_be_approved(client, reviewer, make_guide):
+    testimonial = models.Testimonial.objects.create(
+        guide=make_guide(), text="Helped me", attribution="J.M."
+    )
+    client.force_login(reviewer)
+    url = reverse("admin:education_testimonial_change", args=[testimonial.pk])
+    data = {
+        "guide": testimonial.guide_id,
+        "text": testimonial.text,
+        "attribution": "J.M.",
+        "approved": "on",
+        "_save": "Save",
+    }
+    assert client.post(url, data).status_code == 200
+    testimonial.refresh_from_db()
+    assert not testimonial.approved
