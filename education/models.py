@@ -204,6 +204,8 @@ class Guide(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "order"], name="guide_status_order_idx"),
+            models.Index(fields=["order", "title"], name="guide_order_title_idx"),
+            models.Index(fields=["fda_status"], name="guide_fda_status_idx"),
             models.Index(fields=["last_reviewed"], name="guide_last_reviewed_idx"),
             models.Index(fields=["updated_at"], name="guide_updated_at_idx"),
         ]
@@ -379,7 +381,8 @@ class Testimonial(models.Model):
         indexes = [
             models.Index(
                 fields=["guide", "approved", "consent_on_file"], name="testimonial_shown_idx"
-            )
+            ),
+            models.Index(fields=["approved", "consent_on_file"], name="testimonial_review_idx"),
         ]
 
     def __str__(self):
