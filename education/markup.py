@@ -210,10 +210,14 @@ class RenderedGuide:
     unknown_keys: list[str] = field(default_factory=list)
 
 
+def render_plain_html(markdown: str) -> str:
+    """HTML of a piece of markdown with the citation marks left out."""
+    return _markdown.render(markdown or "", {"plain": True, "anchors": set()})
+
+
 def plain_text(markdown: str) -> str:
     """The words of a piece of markdown, without markup or citation marks."""
-    rendered = _markdown.render(markdown or "", {"plain": True, "anchors": set()})
-    return " ".join(html.unescape(strip_tags(rendered)).split())
+    return " ".join(html.unescape(strip_tags(render_plain_html(markdown))).split())
 
 
 def render_guide(
