@@ -1,1 +1,535 @@
-"""Admin of the admissions app."""
+"""Admin of the admissions app: the navigators' work queue.
+
+Only staff with the admissions permissions (the Navigators and Admissions
+supervisors groups) see intakes; decrypted personal fields need the
+`view_personal_data` permission. Every view, change, phone search and export of
+intakes writes an AccessRecord.
+"""
+
+import re
+from urllib.parse import urlencode
+
+import phonenumbers
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from admissions import crypto, overview, services
+from admissions.models import (
+    AccessRecord,
+    AdmissionsOverview,
+    Intake,
+    IntakeActivity,
+)
+
+PERSONAL_DATA_PERMISSION = "admissions.view_personal_data"
+EXPORT_PERMISSION = "admissions.export_intakes"
+REFERENCE_PATTERN = re.compile(r"(?:CR-?)?([2-9A-HJ-NP-Z]{6})")
+
+
+def short_age(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // (24 * 60)} days"
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "navigator"
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        navigators = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=services.NAVIGATORS_GROUP)
+            .order_by("username")
+            .values_list("pk", "username")
+        )
+        return [
+            ("me", "Assigned to me"),
+            ("none", "Unassigned"),
+            *((str(pk), username) for pk, username in navigators),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assigned_to=request.user)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assigned_to_id=int(value))
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "no":
+            return queryset.not_overdue()
+        return queryset
+
+
+class IntakeChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The list shows no personal field: do not even load (and decrypt) them.
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.defer(*Intake.PERSONAL_FIELDS)
+
+
+class IntakeForm(forms.ModelForm):
+    class Meta:
+        model = Intake
+        fields = ["status", "assigned_to"]
+
+
+class ActivityForm(forms.ModelForm):
+    kind = forms.ChoiceField(
+        label="what happened",
+        choices=[("", "Choose…")]
+        + [
+            choice
+            for choice in IntakeActivity.Kind.choices
+            if choice[0] != IntakeActivity.Kind.STATUS_CHANGE
+        ],
+    )
+
+    class Meta:
+        model = IntakeActivity
+        fields = ["kind", "reached", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class LogActivityInline(admin.StackedInline):
+    """A form to add one timeline entry. Past entries show in the Timeline fieldset."""
+
+    model = IntakeActivity
+    form = ActivityForm
+    extra = 1
+    can_delete = False
+    verbose_name = "timeline entry"
+    verbose_name_plural = "Log a call, voicemail or note"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return 1
+
+
+@admin.register(Intake)
+class IntakeAdmin(admin.ModelAdmin):
+    form = IntakeForm
+    inlines = [LogActivityInline]
+    list_display = [
+        "reference",
+        "status",
+        "assigned_to",
+        "age",
+        "overdue_badge",
+        "source_page",
+        "created_at",
+    ]
+    list_filter = ["status", AssigneeFilter, OverdueFilter, "source_page"]
+    list_select_related = ["assigned_to"]
+    list_per_page = 50
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    search_fields = ["reference"]  # see get_search_results: exact matches only
+    search_help_text = (
+        "A reference (CR-7K3F9Q) or a phone number. A phone number is matched exactly "
+        "and never appears in the page address."
+    )
+    actions = ["assign_to_me", "mark_contacted", "export_csv"]
+
+    class Media:
+        css = {"all": ["css/admin-admissions.css"]}
+
+    # --- Permissions -----------------------------------------------------------------
+
+    def has_add_permission(self, request):
+        return False  # intakes come from the public form only
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # personal data is cleared by the retention sweep instead
+
+    def has_export_permission(self, request):
+        return request.user.has_perm(EXPORT_PERMISSION)
+
+    # --- The list ----------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return IntakeChangeList
+
+    @admin.display(description="waiting since", ordering="created_at")
+    def age(self, obj):
+        return short_age(obj.age())
+
+    @admin.display(description="overdue")
+    def overdue_badge(self, obj):
+        if obj.is_overdue():
+            return format_html('<span class="overdue-badge">{}</span>', "Overdue")
+        return ""
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact reference only: encrypted fields cannot be searched, and phone
+        numbers are searched through find_view (POST), never the address."""
+        term = search_term.strip().upper()
+        if not term:
+            return queryset, False
+        match = REFERENCE_PATTERN.fullmatch(term)
+        if not match:
+            return queryset.none(), False
+        return queryset.filter(reference=f"CR-{match.group(1)}"), False
+
+    def find_view(self, request):
+        """The search box posts here: a reference or a phone number (hashed)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = reverse("admin:admissions_intake_changelist")
+        params = {
+            key: value
+            for key, value in request.POST.items()
+            if key in {"status__exact", "assignee", "overdue", "source_page"}
+        }
+        term = request.POST.get("q", "").strip()[:100]
+        if not term:
+            return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
+        if REFERENCE_PATTERN.fullmatch(term.upper()):
+            params["q"] = term.upper()
+            return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
+        try:
+            number = phonenumbers.parse(term, "US")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_possible_number(number):
+            self.message_user(
+                request,
+                "Enter a reference such as CR-7K3F9Q, or a whole phone number.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        matches = Intake.objects.with_phone(e164).count()
+        services.access_record_write(
+            user=request.user,
+            action=AccessRecord.Action.SEARCH,
+            detail=f"{matches} intakes matched",
+        )
+        self.message_user(request, f"Intakes from that phone number: {matches}.")
+        params["phone_hash"] = crypto.phone_hash(e164)
+        return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
+
+    # --- One intake --------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.anonymised_at:
+            person = ["anonymised_notice"]
+        elif request.user.has_perm(PERSONAL_DATA_PERMISSION):
+            person = [
+                "first_name",
+                "phone_link",
+                "email",
+                "substances_display",
+                "insurance_provider",
+                "insurance_member_id",
+                "message",
+            ]
+        else:
+            person = ["personal_data_hidden"]
+        timeline = (
+            "timeline" if request.user.has_perm(PERSONAL_DATA_PERMISSION) else "timeline_no_notes"
+        )
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "reference",
+                        "status",
+                        "assigned_to",
+                        "created_at",
+                        "age",
+                        "first_contacted_at",
+                        "notified_at",
+                        "escalated_at",
+                    ]
+                },
+            ),
+            ("The person", {"fields": person}),
+            (
+                "How to contact them",
+                {
+                    "fields": [
+                        "contact_method",
+                        "best_time",
+                        "voicemail_ok",
+                        "who_needs_help",
+                        "state",
+                        "source_page",
+                        "consent_summary",
+                    ]
+                },
+            ),
+            ("Timeline", {"fields": [timeline]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = {"status", "assigned_to"}
+        return [
+            name
+            for _, options in self.get_fieldsets(request, obj)
+            for name in options["fields"]
+            if name not in editable
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name=services.NAVIGATORS_GROUP)
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="phone")
+    def phone_link(self, obj):
+        try:
+            display = phonenumbers.format_number(
+                phonenumbers.parse(obj.phone, "US"), phonenumbers.PhoneNumberFormat.NATIONAL
+            )
+        except phonenumbers.NumberParseException:
+            display = obj.phone
+        return format_html('<a href="tel:{}">{}</a>', obj.phone, display)
+
+    @admin.display(description="substances of concern")
+    def substances_display(self, obj):
+        return ", ".join(obj.substance_labels()) or "-"
+
+    @admin.display(description="personal details")
+    def personal_data_hidden(self, obj):
+        return "Hidden: seeing personal details needs the personal data permission."
+
+    @admin.display(description="personal details")
+    def anonymised_notice(self, obj):
+        return format_html(
+            "Removed on {} at the end of the retention period.",
+            timezone.localtime(obj.anonymised_at).strftime("%Y-%m-%d"),
+        )
+
+    @admin.display(description="consent")
+    def consent_summary(self, obj):
+        record = getattr(obj, "consent", None)
+        if record is None:
+            return "-"
+        return format_html(
+            "Wording {} given {} on {}",
+            record.wording_version,
+            timezone.localtime(record.given_at).strftime("%Y-%m-%d %H:%M"),
+            record.page,
+        )
+
+    @admin.display(description="timeline")
+    def timeline(self, obj):
+        return self._timeline(obj, show_notes=True)
+
+    @admin.display(description="timeline")
+    def timeline_no_notes(self, obj):
+        return self._timeline(obj, show_notes=False)
+
+    def _timeline(self, obj, *, show_notes: bool):
+        activities = obj.activities.select_related("author")[:200]
+        return render_to_string(
+            "admin/admissions/intake/timeline.html",
+            {"activities": activities, "show_notes": show_notes},
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            intake = getattr(response, "context_data", {}).get("original")
+            if intake is None:
+                intake = self.get_object(request, unquote(object_id))
+            services.access_record_write(
+                user=request.user, action=AccessRecord.Action.VIEW, intake=intake
+            )
+        return response
+
+    def save_model(self, request, obj, form, change):
+        # Status and assignee change through the services, so the timeline follows.
+        if "assigned_to" in form.changed_data:
+            services.intake_assign(intake=obj, navigator=form.cleaned_data["assigned_to"])
+        if "status" in form.changed_data:
+            services.intake_set_status(
+                intake=obj, status=form.cleaned_data["status"], by=request.user
+            )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not IntakeActivity:
+            return super().save_formset(request, form, formset, change)
+        logged = [
+            services.intake_log_activity(
+                intake=form.instance,
+                author=request.user,
+                kind=activity.kind,
+                note=activity.note,
+                reached=activity.reached,
+            )
+            for activity in formset.save(commit=False)
+        ]
+        formset.new_objects = logged
+        return None
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        services.access_record_write(
+            user=request.user,
+            action=AccessRecord.Action.CHANGE,
+            intake=obj,
+            detail=entry.get_change_message() if entry else "",
+        )
+        return entry
+
+    # --- Actions -----------------------------------------------------------------------
+
+    @admin.action(description="Assign selected intakes to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        count = 0
+        for intake in queryset.defer(*Intake.PERSONAL_FIELDS):
+            services.intake_assign(intake=intake, navigator=request.user)
+            services.access_record_write(
+                user=request.user,
+                action=AccessRecord.Action.CHANGE,
+                intake=intake,
+                detail="assigned to me (list action)",
+            )
+            count += 1
+        self.message_user(request, f"Assigned {count} intakes to you.")
+
+    @admin.action(description="Mark selected intakes contacted", permissions=["change"])
+    def mark_contacted(self, request, queryset):
+        count = 0
+        for intake in queryset.defer(*Intake.PERSONAL_FIELDS):
+            services.intake_mark_contacted(intake=intake, by=request.user)
+            services.access_record_write(
+                user=request.user,
+                action=AccessRecord.Action.CHANGE,
+                intake=intake,
+                detail="marked contacted (list action)",
+            )
+            count += 1
+        self.message_user(request, f"Marked {count} intakes contacted.")
+
+    @admin.action(
+        description="Export selected intakes to CSV (no messages)", permissions=["export"]
+    )
+    def export_csv(self, request, queryset):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="intakes-{stamp}.csv"'
+        response["Cache-Control"] = "no-store"
+        services.intake_export_csv(
+            intakes=queryset,
+            user=request.user,
+            include_personal=request.user.has_perm(PERSONAL_DATA_PERMISSION),
+            out=response,
+        )
+        return response
+
+    # --- Extra pages -------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "find/",
+                self.admin_site.admin_view(require_POST(self.find_view)),
+                name="admissions_intake_find",
+            ),
+            *super().get_urls(),
+        ]
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(admin.ModelAdmin):
+    """Read-only for those allowed to view it (Admissions supervisors)."""
+
+    list_display = ["created_at", "username", "action", "intake", "detail"]
+    list_filter = ["action"]
+    list_select_related = ["intake"]
+    search_fields = ["username", "=intake__reference"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # Show the intake's reference without loading its personal fields.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("intake")
+            .defer(*(f"intake__{name}" for name in Intake.PERSONAL_FIELDS))
+        )
+
+
+@admin.register(AdmissionsOverview)
+class AdmissionsOverviewAdmin(admin.ModelAdmin):
+    """The "Admissions overview" page: charts and counts, no personal data."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("admissions.view_intake")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "",
+                self.admin_site.admin_view(self.changelist_view),
+                name="admissions_admissionsoverview_changelist",
+            )
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Admissions overview",
+            "opts": self.model._meta,
+            **overview.build(),
+        }
+        return TemplateResponse(request, "admin/admissions/overview.html", context)

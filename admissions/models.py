@@ -1,1 +1,450 @@
-"""Models of the admissions app."""
+"""Models of the admissions app: intakes, their timeline, consent and access records.
+
+Personal fields are encrypted at rest (EncryptedTextField). Nothing personal
+appears in __str__: an intake is known by its reference everywhere.
+"""
+
+import secrets
+import statistics
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from admissions import crypto
+from admissions.fields import EncryptedTextField
+
+REFERENCE_PREFIX = "CR-"
+# No 0/O, 1/I/L: a reference read out on the phone is not misheard.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 6
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return REFERENCE_PREFIX + body
+
+
+class Median(models.Aggregate):
+    """The median of a duration (PostgreSQL's percentile_cont)."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = models.DurationField()
+
+
+class IntakeQuerySet(models.QuerySet):
+    def awaiting_contact(self):
+        """Intakes nobody has reached yet and that still expect a call."""
+        return self.filter(
+            first_contacted_at__isnull=True, status__in=Intake.AWAITING_CONTACT_STATUSES
+        )
+
+    def overdue(self, now=None):
+        """Awaiting contact for longer than the SLA (settings.ADMISSIONS_SLA_MINUTES)."""
+        return self.awaiting_contact().filter(created_at__lt=Intake.sla_cutoff(now))
+
+    def not_overdue(self, now=None):
+        return self.filter(
+            Q(first_contacted_at__isnull=False)
+            | ~Q(status__in=Intake.AWAITING_CONTACT_STATUSES)
+            | Q(created_at__gte=Intake.sla_cutoff(now))
+        )
+
+    def due_for_escalation(self, now=None):
+        return self.overdue(now).filter(escalated_at__isnull=True)
+
+    def unnotified(self, *, older_than):
+        """Saved before older_than, never notified, and not re-queued since then."""
+        return self.filter(
+            notified_at__isnull=True, anonymised_at__isnull=True, created_at__lt=older_than
+        ).filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=older_than))
+
+    def past_retention(self, now=None):
+        """Closed for longer than settings.ADMISSIONS_RETENTION_DAYS and not yet anonymised."""
+        now = now or timezone.now()
+        cutoff = now - timedelta(days=settings.ADMISSIONS_RETENTION_DAYS)
+        return self.filter(
+            status=Intake.Status.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True
+        )
+
+    def with_phone(self, e164: str):
+        return self.filter(phone_hash=crypto.phone_hash(e164))
+
+    def count_by_day(self, since):
+        """{date: number of intakes} for intakes created since `since`, in local time."""
+        rows = (
+            self.filter(created_at__gte=since)
+            .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+            .values("day")
+            .annotate(count=Count("pk"))
+            .order_by("day")
+        )
+        return {row["day"]: row["count"] for row in rows}
+
+    def median_first_contact_by_day(self, since):
+        """{date: median timedelta from submission to first contact} since `since`."""
+        contacted = self.filter(created_at__gte=since, first_contacted_at__isnull=False).annotate(
+            day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
+            wait=F("first_contacted_at") - F("created_at"),
+        )
+        if connection.vendor == "postgresql":
+            rows = contacted.values("day").annotate(median=Median("wait")).order_by("day")
+            return {row["day"]: row["median"] for row in rows}
+        # SQLite (the embedded default) has no percentile function.
+        waits: dict = {}
+        for day, wait in contacted.values_list("day", "wait"):
+            waits.setdefault(day, []).append(wait)
+        return {day: statistics.median(values) for day, values in sorted(waits.items())}
+
+    def median_first_contact(self):
+        """The median timedelta from submission to first contact (None: no contact yet)."""
+        contacted = self.filter(first_contacted_at__isnull=False).annotate(
+            wait=F("first_contacted_at") - F("created_at")
+        )
+        if connection.vendor == "postgresql":
+            return contacted.aggregate(median=Median("wait"))["median"]
+        waits = list(contacted.values_list("wait", flat=True))
+        return statistics.median(waits) if waits else None
+
+    def count_by_status(self):
+        rows = self.values("status").annotate(count=Count("pk")).order_by()
+        counts = {row["status"]: row["count"] for row in rows}
+        return [(status, counts.get(status.value, 0)) for status in Intake.Status]
+
+
+class Intake(models.Model):
+    """A request for a callback. Personal fields are encrypted at rest."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ATTEMPTING = "attempting", "Attempting contact"
+        CONTACTED = "contacted", "Contacted"
+        ASSESSMENT_SCHEDULED = "assessment_scheduled", "Assessment scheduled"
+        ADMITTED = "admitted", "Admitted"
+        REFERRED_OUT = "referred_out", "Referred out"
+        CLOSED = "closed", "Closed"
+
+    class WhoNeedsHelp(models.TextChoices):
+        SELF = "self", "Me"
+        LOVED_ONE = "loved_one", "A loved one"
+        CLIENT = "client", "A client I am referring"
+
+    class BestTime(models.TextChoices):
+        MORNING = "morning", "Morning (8 am to noon)"
+        AFTERNOON = "afternoon", "Afternoon (noon to 5 pm)"
+        EVENING = "evening", "Evening (5 pm to 8 pm)"
+        ANY = "any", "Any time"
+
+    class ContactMethod(models.TextChoices):
+        CALL = "call", "Phone call"
+        TEXT = "text", "Text message"
+
+    class Substance(models.TextChoices):
+        ALCOHOL = "alcohol", "Alcohol"
+        OPIOIDS = "opioids", "Opioids (including fentanyl, heroin, pain pills)"
+        STIMULANTS = "stimulants", "Stimulants (methamphetamine, cocaine)"
+        BENZODIAZEPINES = "benzodiazepines", "Benzodiazepines or sleeping pills"
+        CANNABIS = "cannabis", "Cannabis"
+        OTHER = "other", "Something else"
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", "Prefer not to say"
+
+    AWAITING_CONTACT_STATUSES = (Status.NEW, Status.ATTEMPTING)
+    CONTACT_MADE_STATUSES = (
+        Status.CONTACTED,
+        Status.ASSESSMENT_SCHEDULED,
+        Status.ADMITTED,
+        Status.REFERRED_OUT,
+    )
+    PERSONAL_FIELDS = (
+        "first_name",
+        "phone",
+        "email",
+        "insurance_provider",
+        "insurance_member_id",
+        "substances",
+        "message",
+    )
+
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.NEW)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_intakes",
+        verbose_name="assigned navigator",
+        db_index=False,  # intake_assignee_created_idx leads with it
+    )
+
+    # Personal data: encrypted at rest, cleared by the retention sweep.
+    first_name = EncryptedTextField()
+    phone = EncryptedTextField(help_text="E.164 form, for example +12025550147.")
+    phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    email = EncryptedTextField(blank=True)
+    insurance_provider = EncryptedTextField(blank=True)
+    insurance_member_id = EncryptedTextField("insurance member ID", blank=True)
+    substances = EncryptedTextField(
+        "substances of concern", blank=True, help_text="Comma-separated codes."
+    )
+    message = EncryptedTextField(blank=True)
+
+    # Preferences: not identifying on their own, kept in plain text.
+    who_needs_help = models.CharField(max_length=16, choices=WhoNeedsHelp.choices)
+    best_time = models.CharField("best time to call", max_length=16, choices=BestTime.choices)
+    voicemail_ok = models.BooleanField("OK to leave a voicemail")
+    contact_method = models.CharField(
+        "preferred contact", max_length=8, choices=ContactMethod.choices
+    )
+    state = models.CharField(max_length=2, blank=True)
+    source_page = models.CharField(
+        max_length=80, blank=True, help_text="The page that sent the person (?from=...)."
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    requeued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_contacted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = IntakeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="intake_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="intake_status_created_idx"),
+            models.Index(fields=["assigned_to", "-created_at"], name="intake_assignee_created_idx"),
+            models.Index(fields=["source_page", "-created_at"], name="intake_source_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(first_contacted_at__isnull=True),
+                name="intake_awaiting_contact_idx",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="intake_unnotified_idx",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(anonymised_at__isnull=True),
+                name="intake_retention_idx",
+            ),
+        ]
+        permissions = [
+            ("view_personal_data", "Can see an intake's personal data"),
+            ("export_intakes", "Can export intakes to CSV"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = new_reference()
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def sla_cutoff(now=None):
+        now = now or timezone.now()
+        return now - timedelta(minutes=settings.ADMISSIONS_SLA_MINUTES)
+
+    def admin_url(self) -> str:
+        """Absolute link to the intake in the staff admin (settings.SITE_URL)."""
+        return settings.SITE_URL + reverse("admin:admissions_intake_change", args=[self.pk])
+
+    def set_phone(self, e164: str) -> None:
+        self.phone = e164
+        self.phone_hash = crypto.phone_hash(e164)
+
+    @property
+    def substance_list(self) -> list[str]:
+        return [code for code in self.substances.split(",") if code]
+
+    def substance_labels(self) -> list[str]:
+        labels = dict(self.Substance.choices)
+        return [labels.get(code, code) for code in self.substance_list]
+
+    def is_overdue(self, now=None) -> bool:
+        return (
+            self.first_contacted_at is None
+            and self.status in self.AWAITING_CONTACT_STATUSES
+            and self.created_at < self.sla_cutoff(now)
+        )
+
+    def age(self, now=None) -> timedelta:
+        return (now or timezone.now()) - self.created_at
+
+    def apply_status(self, status: str, now=None) -> None:
+        """Set the status and the timestamps that follow from it (no save)."""
+        now = now or timezone.now()
+        self.status = status
+        if status in self.CONTACT_MADE_STATUSES and self.first_contacted_at is None:
+            self.first_contacted_at = now
+        if status == self.Status.CLOSED:
+            self.closed_at = self.closed_at or now
+        else:
+            self.closed_at = None
+
+    def anonymise(self, now=None) -> None:
+        """Clear every personal field (no save). The reference and statistics stay."""
+        for name in self.PERSONAL_FIELDS:
+            setattr(self, name, "")
+        self.phone_hash = ""
+        self.anonymised_at = now or timezone.now()
+
+
+class IntakeActivity(models.Model):
+    """One entry of an intake's timeline: a call, a voicemail, a note, a status change."""
+
+    class Kind(models.TextChoices):
+        CALL_ATTEMPT = "call_attempt", "Call attempt"
+        VOICEMAIL = "voicemail", "Voicemail left"
+        NOTE = "note", "Note"
+        STATUS_CHANGE = "status_change", "Status change"
+
+    intake = models.ForeignKey(
+        Intake,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,  # activity_intake_idx leads with it
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CALL_ATTEMPT)
+    reached = models.BooleanField(
+        "spoke with the person", default=False, help_text="For a call attempt that got through."
+    )
+    note = EncryptedTextField(blank=True)
+    from_status = models.CharField(max_length=32, blank=True, choices=Intake.Status.choices)
+    to_status = models.CharField(max_length=32, blank=True, choices=Intake.Status.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["intake", "-created_at"], name="activity_intake_idx")]
+        verbose_name = "activity"
+        verbose_name_plural = "activities"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def summary(self) -> str:
+        """What happened, without the note."""
+        if self.kind == self.Kind.STATUS_CHANGE:
+            return (
+                f"Status: {Intake.Status(self.from_status).label if self.from_status else '-'}"
+                f" to {Intake.Status(self.to_status).label}"
+            )
+        if self.kind == self.Kind.CALL_ATTEMPT and self.reached:
+            return "Call: spoke with the person"
+        return self.get_kind_display()
+
+
+class ConsentRecord(models.Model):
+    """The consent given with an intake: which wording, when, on which page."""
+
+    intake = models.OneToOneField(Intake, on_delete=models.CASCADE, related_name="consent")
+    wording_version = models.CharField(max_length=20)
+    wording_sha256 = models.CharField(max_length=64)
+    given_at = models.DateTimeField(default=timezone.now)
+    page = models.CharField(max_length=200)
+
+    def __str__(self):
+        return f"Consent {self.wording_version} #{self.pk}"
+
+
+class AccessRecordQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionError("access records cannot be deleted")
+
+    def update(self, **kwargs):
+        raise PermissionError("access records cannot be changed")
+
+
+class AccessRecord(models.Model):
+    """Who looked at, changed or exported intakes, and when. Written once, never changed."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CHANGE = "change", "Changed"
+        EXPORT = "export", "Exported"
+        SEARCH = "search", "Searched by phone"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150)
+    intake = models.ForeignKey(
+        Intake,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_records",
+        db_index=False,  # access_intake_idx leads with it
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="access_created_idx"),
+            models.Index(fields=["intake", "-created_at"], name="access_intake_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.username} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("access records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("access records cannot be deleted")
+
+
+class NavigatorState(models.Model):
+    """When a navigator was last given an intake: the round robin's memory."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="navigator_state",
+    )
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Navigator state #{self.pk}"
+
+
+class AdmissionsOverview(Intake):
+    """A proxy so the admin index links the "Admissions overview" page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "admissions overview"
+        verbose_name_plural = "admissions overview"

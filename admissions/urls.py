@@ -1,10 +1,12 @@
 """URLs of the admissions app."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from admissions import views
 
 app_name = "admissions"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="intake"),
+    path("", views.intake, name="intake"),
+    path("thanks/", views.thanks, name="thanks"),
 ]

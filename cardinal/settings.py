@@ -213,6 +213,46 @@ ADMISSIONS_HOURS = env_str(
 )
 ADMISSIONS_CALLBACK_MINUTES = env_int("ADMISSIONS_CALLBACK_MINUTES", 15)
 
+# --- Admissions ---------------------------------------------------------------
+# The intake pipeline (admissions/): timings, abuse limits, retention.
+
+# An intake nobody has reached within this many minutes is overdue and escalated.
+ADMISSIONS_SLA_MINUTES = env_int("ADMISSIONS_SLA_MINUTES", 15)
+# An intake saved but not notified after this long is queued again by the sweep.
+ADMISSIONS_RENOTIFY_AFTER_SECONDS = env_int("ADMISSIONS_RENOTIFY_AFTER_SECONDS", 120)
+# Personal fields of a closed intake are cleared this many days after it closed.
+ADMISSIONS_RETENTION_DAYS = env_int("ADMISSIONS_RETENTION_DAYS", 365)
+# A form sent sooner than this after it was shown is taken for a program's.
+ADMISSIONS_MIN_FILL_SECONDS = env_int("ADMISSIONS_MIN_FILL_SECONDS", 3)
+# Per client address: accepted intakes, and form posts of any kind.
+ADMISSIONS_RATE_LIMIT = env_str("ADMISSIONS_RATE_LIMIT", "5/h")
+ADMISSIONS_POST_RATE_LIMIT = env_str("ADMISSIONS_POST_RATE_LIMIT", "30/h")
+# Proxies in front of the site that append to X-Forwarded-For (the deploy/nginx
+# example is one); 0 takes the client address from the connection itself.
+ADMISSIONS_PROXY_HOPS = env_int("ADMISSIONS_PROXY_HOPS", 0 if DEBUG else 1)
+
+# Every minute: queue lost notifications again, escalate overdue intakes, clear
+# personal data past retention. A run not started within 55 s is dropped.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "admissions-requeue-unnotified": {
+            "task": "admissions.tasks.requeue_unnotified_intakes",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+        "admissions-escalate-overdue": {
+            "task": "admissions.tasks.escalate_overdue_intakes",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+        "admissions-anonymise-expired": {
+            "task": "admissions.tasks.anonymise_expired_intakes",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+    }
+)
+
 # --- Auth -------------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [

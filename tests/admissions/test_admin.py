@@ -1,0 +1,468 @@
+"""The navigators' admin: who sees what, access records, the workflow, export, overview."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from admissions import services
+from admissions.models import AccessRecord, Intake, IntakeActivity
+from tests.admissions.conftest import PERSONAL, PHONE_E164, make_user
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/admissions/intake/"
+
+
+@pytest.fixture(autouse=True)
+def _no_second_factor(settings):
+    settings.STAFF_REQUIRE_2FA = False
+
+
+def change_url(intake) -> str:
+    return f"{LIST}{intake.pk}/change/"
+
+
+def change_form(intake, **overrides) -> dict:
+    """The POST of the intake change page, with an empty timeline form."""
+    data = {
+        "status": intake.status,
+        "assigned_to": intake.assigned_to_id or "",
+        "activities-TOTAL_FORMS": "1",
+        "activities-INITIAL_FORMS": "0",
+        "activities-MIN_NUM_FORMS": "0",
+        "activities-MAX_NUM_FORMS": "1",
+        "activities-0-kind": "",
+        "activities-0-note": "",
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- Who sees what ---------------------------------------------------------------
+
+
+def test_navigator_sees_the_intake_list_with_reference_status_assignee_age(
+    client, navigator, make_intake
+):
+    intake = make_intake()
+    services.intake_assign(intake=intake, navigator=navigator)
+    client.force_login(navigator)
+    response = client.get(LIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert intake.reference in html and "nora" in html and "New" in html
+    assert "0 min" in html
+    for value in PERSONAL.values():
+        assert value not in html
+
+
+def test_overdue_intake_gets_a_badge_in_the_list(client, navigator, make_intake, settings):
+    settings.ADMISSIONS_SLA_MINUTES = 15
+    late = make_intake()
+    Intake.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(minutes=20))
+    make_intake()
+    client.force_login(navigator)
+    html = client.get(LIST).content.decode()
+    assert html.count('class="overdue-badge"') == 1
+    overdue_only = client.get(LIST, {"overdue": "yes"}).content.decode()
+    assert late.reference in overdue_only
+    assert overdue_only.count("field-reference") == 1
+
+
+def test_list_filters_by_status_assignee_and_source(client, navigator, make_intake):
+    mine = make_intake(source_page="naltrexone")
+    services.intake_assign(intake=mine, navigator=navigator)
+    other = make_intake(source_page="baclofen")
+    services.intake_set_status(intake=other, status="attempting", by=navigator)
+    client.force_login(navigator)
+    by_me = client.get(LIST, {"assignee": "me"}).content.decode()
+    assert mine.reference in by_me and other.reference not in by_me
+    unassigned = client.get(LIST, {"assignee": "none"}).content.decode()
+    assert other.reference in unassigned and mine.reference not in unassigned
+    attempting = client.get(LIST, {"status__exact": "attempting"}).content.decode()
+    assert other.reference in attempting and mine.reference not in attempting
+    source = client.get(LIST, {"source_page": "naltrexone"}).content.decode()
+    assert mine.reference in source and other.reference not in source
+
+
+def test_list_queries_do_not_grow_with_the_number_of_intakes(
+    client, navigator, make_intake, django_assert_max_num_queries, django_user_model
+):
+    other = make_user(django_user_model, "olga", services.NAVIGATORS_GROUP)
+    for index in range(3):
+        intake = make_intake()
+        services.intake_assign(intake=intake, navigator=(navigator, other)[index % 2])
+    client.force_login(navigator)
+    client.get(LIST)  # warm up (sessions, content types)
+    with django_assert_max_num_queries(20) as few:
+        client.get(LIST)
+    for index in range(30):
+        intake = make_intake()
+        services.intake_assign(intake=intake, navigator=(navigator, other)[index % 2])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(LIST)
+    assert response.content.decode().count("field-reference") == 33
+
+
+def test_list_does_not_load_personal_fields(client, navigator, make_intake, monkeypatch):
+    make_intake()
+    decrypted = []
+    from admissions import crypto
+
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: decrypted.append(1) or real(token))
+    client.force_login(navigator)
+    assert client.get(LIST).status_code == 200
+    assert decrypted == []
+
+
+def test_content_editor_cannot_see_intakes(client, editor, make_intake):
+    intake = make_intake()
+    client.force_login(editor)
+    assert client.get(LIST).status_code == 403
+    assert client.get(change_url(intake)).status_code == 403
+    assert client.get("/admin/admissions/admissionsoverview/").status_code == 403
+    index = client.get("/admin/").content.decode()
+    assert "/admin/admissions/" not in index
+    assert not AccessRecord.objects.exists()
+
+
+def test_navigator_cannot_see_another_apps_admin(client, navigator):
+    client.force_login(navigator)
+    for url in (
+        "/admin/auth/user/",
+        "/admin/auth/group/",
+        f"/admin/auth/user/{navigator.pk}/change/",
+    ):
+        assert client.get(url).status_code == 403, url
+    index = client.get("/admin/").content.decode()
+    assert "/admin/auth/" not in index and "/admin/education/" not in index
+    assert "/admin/admissions/intake/" in index
+
+
+def test_navigator_sees_decrypted_personal_fields_with_the_permission(
+    client, navigator, make_intake
+):
+    intake = make_intake()
+    client.force_login(navigator)
+    html = client.get(change_url(intake)).content.decode()
+    assert PERSONAL["first_name"] in html
+    assert f'href="tel:{PHONE_E164}"' in html
+    assert PERSONAL["insurance_member_id"] in html
+
+
+def test_staff_without_the_personal_data_permission_see_it_masked(
+    client, django_user_model, make_intake, navigator
+):
+    intake = make_intake()
+    services.intake_log_activity(
+        intake=intake, author=navigator, kind="note", note="Thaddeus prefers evenings"
+    )
+    viewer = make_user(django_user_model, "val")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_intake"))
+    client.force_login(viewer)
+    response = client.get(change_url(intake))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert intake.reference in html
+    assert "needs the personal data permission" in html
+    for value in [*PERSONAL.values(), PHONE_E164, "Thaddeus"]:
+        assert value not in html
+
+
+# --- Access records ---------------------------------------------------------------
+
+
+def test_viewing_an_intake_writes_an_access_record(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    client.get(change_url(intake))
+    record = AccessRecord.objects.get()
+    assert record.user == navigator and record.username == "nora"
+    assert record.intake == intake and record.action == "view"
+    assert timezone.now() - record.created_at < timedelta(minutes=1)
+
+
+def test_changing_an_intake_writes_an_access_record(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    response = client.post(change_url(intake), change_form(intake, status="attempting"))
+    assert response.status_code == 302, response.content.decode()
+    record = AccessRecord.objects.get(action="change")
+    assert record.intake == intake and record.user == navigator
+    assert "Status" in record.detail
+
+
+def test_supervisor_reads_access_records_and_nobody_can_edit_them(
+    client, supervisor, navigator, make_intake, admin_user
+):
+    intake = make_intake()
+    client.force_login(navigator)
+    client.get(change_url(intake))
+    record = AccessRecord.objects.get()
+    assert client.get("/admin/admissions/accessrecord/").status_code == 403
+
+    client.force_login(supervisor)
+    html = client.get("/admin/admissions/accessrecord/").content.decode()
+    assert intake.reference in html and "nora" in html
+
+    for user in (supervisor, admin_user):
+        client.force_login(user)
+        assert client.get("/admin/admissions/accessrecord/add/").status_code == 403
+        url = f"/admin/admissions/accessrecord/{record.pk}/"
+        assert client.post(url + "change/", {"detail": "edited"}).status_code == 403
+        assert client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    record.refresh_from_db()
+    assert record.detail == ""
+
+
+def test_access_records_refuse_changes_in_code_too(make_intake, navigator):
+    record = services.access_record_write(user=navigator, action="view", intake=make_intake())
+    record.detail = "tampered"
+    with pytest.raises(PermissionError):
+        record.save()
+    with pytest.raises(PermissionError):
+        record.delete()
+    with pytest.raises(PermissionError):
+        AccessRecord.objects.all().update(detail="tampered")
+    with pytest.raises(PermissionError):
+        AccessRecord.objects.all().delete()
+
+
+def test_nobody_adds_or_deletes_intakes_in_admin(client, admin_user, make_intake):
+    intake = make_intake()
+    client.force_login(admin_user)
+    assert client.get(f"{LIST}add/").status_code == 403
+    assert client.post(f"{LIST}{intake.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Intake.objects.filter(pk=intake.pk).exists()
+
+
+# --- The workflow ---------------------------------------------------------------
+
+
+def test_logging_a_call_attempt_adds_it_to_the_timeline_with_author(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    data = change_form(
+        intake, **{"activities-0-kind": "call_attempt", "activities-0-note": "No answer"}
+    )
+    response = client.post(change_url(intake), data)
+    assert response.status_code == 302, response.content.decode()
+    call = IntakeActivity.objects.get(intake=intake, kind="call_attempt")
+    assert call.author == navigator and call.note == "No answer" and not call.reached
+    intake.refresh_from_db()
+    assert intake.status == "attempting"  # the first attempt moves a new intake along
+    html = client.get(change_url(intake)).content.decode()
+    assert "Call attempt" in html and "No answer" in html and "by nora" in html
+
+
+def test_a_call_that_reaches_the_person_marks_first_contact(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    data = change_form(
+        intake, **{"activities-0-kind": "call_attempt", "activities-0-reached": "on"}
+    )
+    client.post(change_url(intake), data)
+    intake.refresh_from_db()
+    assert intake.status == "contacted" and intake.first_contacted_at is not None
+
+
+def test_status_change_in_admin_records_a_timeline_entry(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    client.post(change_url(intake), change_form(intake, status="assessment_scheduled"))
+    change = IntakeActivity.objects.filter(intake=intake, kind="status_change").first()
+    assert (change.from_status, change.to_status, change.author) == (
+        "new",
+        "assessment_scheduled",
+        navigator,
+    )
+    intake.refresh_from_db()
+    assert intake.first_contacted_at is not None
+
+
+def test_status_change_to_closed_sets_and_reopening_clears_closed_at(make_intake, navigator):
+    intake = services.intake_set_status(intake=make_intake(), status="closed", by=navigator)
+    assert intake.closed_at is not None and intake.first_contacted_at is None
+    intake = services.intake_set_status(intake=intake, status="new", by=navigator)
+    assert intake.closed_at is None
+
+
+def test_assign_to_me_action(client, navigator, make_intake):
+    intakes = [make_intake(), make_intake()]
+    client.force_login(navigator)
+    response = client.post(
+        LIST, {"action": "assign_to_me", "_selected_action": [i.pk for i in intakes]}
+    )
+    assert response.status_code == 302
+    assert set(Intake.objects.values_list("assigned_to", flat=True)) == {navigator.pk}
+    assert AccessRecord.objects.filter(action="change").count() == 2
+
+
+def test_mark_contacted_action(client, navigator, make_intake):
+    waiting = make_intake()
+    admitted = services.intake_set_status(intake=make_intake(), status="admitted", by=navigator)
+    client.force_login(navigator)
+    client.post(
+        LIST,
+        {"action": "mark_contacted", "_selected_action": [waiting.pk, admitted.pk]},
+    )
+    waiting.refresh_from_db()
+    admitted.refresh_from_db()
+    assert waiting.status == "contacted" and waiting.first_contacted_at is not None
+    assert admitted.status == "admitted"
+
+
+def test_assignee_choices_are_navigators_only(client, navigator, editor, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    html = client.get(change_url(intake)).content.decode()
+    select = re.search(r'<select name="assigned_to".*?</select>', html, re.S).group(0)
+    assert ">nora<" in select and ">eddie<" not in select
+
+
+# --- Search ---------------------------------------------------------------
+
+
+def test_search_by_reference(client, navigator, make_intake):
+    wanted, other = make_intake(), make_intake()
+    client.force_login(navigator)
+    html = client.get(LIST, {"q": wanted.reference.lower()}).content.decode()
+    assert wanted.reference in html and other.reference not in html
+
+
+def test_search_by_phone_posts_and_filters_by_hash_without_the_number_in_the_url(
+    client, navigator, make_intake
+):
+    first, second = make_intake(), make_intake()
+    elsewhere = make_intake(phone="+12025550123")
+    client.force_login(navigator)
+    response = client.post(f"{LIST}find/", {"q": "(415) 555-2671"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert "555" not in location and "2671" not in location
+    html = client.get(location).content.decode()
+    assert first.reference in html and second.reference in html
+    assert elsewhere.reference not in html
+    record = AccessRecord.objects.get(action="search")
+    assert record.user == navigator and record.detail == "2 intakes matched"
+
+
+def test_search_form_posts(client, navigator):
+    client.force_login(navigator)
+    html = client.get(LIST).content.decode()
+    form = re.search(r'<form id="changelist-search"[^>]*>', html).group(0)
+    assert 'method="post"' in form and 'action="/admin/admissions/intake/find/"' in form
+
+
+def test_search_by_reference_through_the_search_box(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    response = client.post(f"{LIST}find/", {"q": intake.reference})
+    assert response["Location"].endswith(f"?q={intake.reference}")
+
+
+def test_find_needs_intake_permission(client, editor):
+    client.force_login(editor)
+    assert client.post(f"{LIST}find/", {"q": "(415) 555-2671"}).status_code == 403
+    assert not AccessRecord.objects.exists()
+
+
+# --- Export ---------------------------------------------------------------
+
+
+def test_csv_export_is_recorded_formula_safe_and_leaves_out_the_message(
+    client, supervisor, make_intake
+):
+    risky = make_intake(first_name='=HYPERLINK("http://evil")', insurance_provider="+1+1")
+    plain = make_intake(insurance_member_id="@SUM(A1)", email="-2@example.org")
+    client.force_login(supervisor)
+    response = client.post(LIST, {"action": "export_csv", "_selected_action": [risky.pk, plain.pk]})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode()
+    assert PERSONAL["message"] not in text and "Message" not in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {row["Reference"] for row in rows} == {risky.reference, plain.reference}
+    by_reference = {row["Reference"]: row for row in rows}
+    assert by_reference[risky.reference]["First name"] == '\'=HYPERLINK("http://evil")'
+    assert by_reference[risky.reference]["Insurance provider"] == "'+1+1"
+    assert by_reference[plain.reference]["Insurance member ID"] == "'@SUM(A1)"
+    assert by_reference[plain.reference]["Email"] == "'-2@example.org"
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    record = AccessRecord.objects.get(action="export")
+    assert record.user == supervisor and record.detail.startswith("export of 2 intakes")
+
+
+def test_navigators_cannot_export(client, navigator, make_intake):
+    intake = make_intake()
+    client.force_login(navigator)
+    html = client.get(LIST).content.decode()
+    assert 'value="export_csv"' not in html
+    response = client.post(LIST, {"action": "export_csv", "_selected_action": [intake.pk]})
+    assert not response.get("Content-Type", "").startswith("text/csv")
+    assert not AccessRecord.objects.filter(action="export").exists()
+
+
+def test_spreadsheet_safe_neutralises_every_formula_prefix():
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert services.spreadsheet_safe(prefix + "1") == "'" + prefix + "1"
+    assert services.spreadsheet_safe("Alcohol") == "Alcohol"
+    assert services.spreadsheet_safe(None) == ""
+
+
+# --- Overview ---------------------------------------------------------------
+
+
+def test_overview_page_draws_charts_and_counts(
+    client, navigator, make_intake, settings, django_assert_max_num_queries
+):
+    settings.ADMISSIONS_SLA_MINUTES = 15
+    now = timezone.now()
+    contacted = make_intake()
+    Intake.objects.filter(pk=contacted.pk).update(
+        created_at=now - timedelta(days=2, minutes=30),
+        first_contacted_at=now - timedelta(days=2, minutes=20),
+        status="contacted",
+    )
+    slow = make_intake()
+    Intake.objects.filter(pk=slow.pk).update(
+        created_at=now - timedelta(days=2, minutes=60),
+        first_contacted_at=now - timedelta(days=2, minutes=30),
+        status="admitted",
+    )
+    overdue = make_intake()
+    Intake.objects.filter(pk=overdue.pk).update(created_at=now - timedelta(minutes=40))
+    make_intake()
+    client.force_login(navigator)
+    client.get("/admin/")
+    with django_assert_max_num_queries(15):
+        response = client.get("/admin/admissions/admissionsoverview/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('<svg class="chart') == 3
+    assert "<style" not in html.split("<body")[1] and ' style="' not in html.split("<body")[1]
+    assert re.search(
+        r'overview-figure__value">1</span>\s*<span class="overview-figure__label">overdue', html
+    )
+    assert re.search(r'overview-figure__value">4</span>', html)  # intakes in 30 days
+    assert "20.0 min" in html  # median of 10 and 30 minutes
+    assert re.search(r"<title>Contacted: 1</title>", html)
+    assert re.search(r"<title>Admitted: 1</title>", html)
+    assert re.search(r"<title>New: 2</title>", html)
+
+
+def test_overview_is_linked_from_the_admin_index(client, navigator):
+    client.force_login(navigator)
+    html = client.get("/admin/").content.decode()
+    assert 'href="/admin/admissions/admissionsoverview/"' in html
+    assert "Admissions overview" in html

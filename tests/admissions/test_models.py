@@ -1,0 +1,69 @@
+"""One-intake behaviour: references, overdue, status timestamps, querysets."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from admissions.models import Intake, new_reference
+
+pytestmark = pytest.mark.django_db
+
+
+def test_references_are_short_unambiguous_and_random():
+    references = {new_reference() for _ in range(2000)}
+    assert len(references) == 2000
+    for reference in references:
+        assert re.fullmatch(r"CR-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}", reference)
+
+
+def test_each_intake_gets_a_unique_reference(make_intake):
+    references = [make_intake().reference for _ in range(5)]
+    assert len(set(references)) == 5
+
+
+def test_overdue_after_the_sla_until_contacted(make_intake, settings):
+    settings.ADMISSIONS_SLA_MINUTES = 15
+    intake = make_intake()
+    now = intake.created_at
+    assert not intake.is_overdue(now + timedelta(minutes=14))
+    assert intake.is_overdue(now + timedelta(minutes=16))
+    assert list(Intake.objects.overdue(now + timedelta(minutes=16))) == [intake]
+    assert not Intake.objects.not_overdue(now + timedelta(minutes=16)).exists()
+    intake.apply_status(Intake.Status.CONTACTED, now=now + timedelta(minutes=10))
+    intake.save()
+    assert not intake.is_overdue(now + timedelta(minutes=16))
+    assert not Intake.objects.overdue(now + timedelta(minutes=16)).exists()
+
+
+def test_closing_without_contact_stops_the_clock(make_intake):
+    intake = make_intake()
+    later = intake.created_at + timedelta(hours=2)
+    intake.apply_status(Intake.Status.CLOSED, now=intake.created_at)
+    assert intake.first_contacted_at is None
+    assert not intake.is_overdue(later)
+
+
+def test_first_contact_time_is_kept_when_the_intake_moves_on(make_intake):
+    intake = make_intake()
+    first = timezone.now()
+    intake.apply_status(Intake.Status.CONTACTED, now=first)
+    intake.apply_status(Intake.Status.ADMITTED, now=first + timedelta(days=3))
+    assert intake.first_contacted_at == first
+
+
+def test_anonymise_clears_every_personal_field(make_intake):
+    intake = make_intake(substances=["alcohol"])
+    intake.anonymise()
+    intake.save()
+    intake.refresh_from_db()
+    assert all(getattr(intake, name) == "" for name in Intake.PERSONAL_FIELDS)
+    assert intake.phone_hash == "" and intake.anonymised_at is not None
+
+
+def test_count_by_status_lists_every_status_in_pipeline_order(make_intake):
+    make_intake()
+    counts = Intake.objects.count_by_status()
+    assert [status for status, _ in counts] == list(Intake.Status)
+    assert dict(counts)[Intake.Status.NEW] == 1
