@@ -104,7 +104,7 @@ class IntakeForm(forms.ModelForm):
 
 class ActivityForm(forms.ModelForm):
     kind = forms.ChoiceField(
-        label="what happened",
+        label="What happened",
         choices=[("", "Choose…")]
         + [
             choice
@@ -126,8 +126,8 @@ class LogActivityInline(admin.StackedInline):
     form = ActivityForm
     extra = 1
     can_delete = False
-    verbose_name = "timeline entry"
-    verbose_name_plural = "Log a call, voicemail or note"
+    verbose_name = "log a call, voicemail or note"
+    verbose_name_plural = "log a call, voicemail or note"
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -180,7 +180,7 @@ class IntakeAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return IntakeChangeList
 
-    @admin.display(description="waiting since", ordering="created_at")
+    @admin.display(description="age", ordering="created_at")
     def age(self, obj):
         return short_age(obj.age())
 

@@ -347,10 +347,10 @@ class IntakeActivity(models.Model):
     def summary(self) -> str:
         """What happened, without the note."""
         if self.kind == self.Kind.STATUS_CHANGE:
-            return (
-                f"Status: {Intake.Status(self.from_status).label if self.from_status else '-'}"
-                f" to {Intake.Status(self.to_status).label}"
-            )
+            to_label = Intake.Status(self.to_status).label
+            if not self.from_status:
+                return f"Received: {to_label}"
+            return f"Status: {Intake.Status(self.from_status).label} to {to_label}"
         if self.kind == self.Kind.CALL_ATTEMPT and self.reached:
             return "Call: spoke with the person"
         return self.get_kind_display()

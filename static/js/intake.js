@@ -1,5 +1,5 @@
-// The intake form, enhanced: a character count for the message and no double
-// submission. The form works without this file.
+// The intake form, enhanced: how many characters the message has left, and no
+// double submission. The form works without this file.
 (function () {
   "use strict";
   var form = document.querySelector("[data-intake-form]");
@@ -8,31 +8,37 @@
   }
 
   var message = form.querySelector("textarea[maxlength]");
-  if (message) {
+  var help = message && document.getElementById(message.id + "_helptext");
+  if (message && help) {
     var max = parseInt(message.getAttribute("maxlength"), 10);
-    var count = document.createElement("p");
-    count.className = "char-count";
-    count.id = message.id + "_count";
-    count.setAttribute("aria-live", "polite");
-    message.insertAdjacentElement("afterend", count);
-    var describedBy = message.getAttribute("aria-describedby");
-    message.setAttribute("aria-describedby", (describedBy ? describedBy + " " : "") + count.id);
     var update = function () {
       var left = max - message.value.length;
-      count.textContent = left + (left === 1 ? " character" : " characters") + " left";
+      help.textContent = "Up to " + max.toLocaleString("en-US") + " characters: " + left.toLocaleString("en-US") + " left.";
     };
     message.addEventListener("input", update);
     update();
   }
 
-  form.addEventListener("submit", function () {
-    var button = form.querySelector("button[type=submit]");
+  var button = form.querySelector("button[type=submit]");
+  var label = button ? button.textContent : "";
+  var sending = false;
+  form.addEventListener("submit", function (event) {
+    if (sending) {
+      event.preventDefault();  // a second tap would send the same request twice
+      return;
+    }
+    sending = true;
     if (button) {
-      // Let this submission through, then ignore repeated clicks.
-      window.setTimeout(function () {
-        button.disabled = true;
-        button.textContent = "Sending…";
-      }, 0);
+      button.setAttribute("aria-disabled", "true");
+      button.textContent = "Sending…";
+    }
+  });
+  // Coming back to the page (the back button) makes the form usable again.
+  window.addEventListener("pageshow", function () {
+    sending = false;
+    if (button) {
+      button.removeAttribute("aria-disabled");
+      button.textContent = label;
     }
   });
 })();

@@ -1,0 +1,129 @@
+"""A person asks for a callback; a navigator finds the intake and logs a call."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import expect
+
+from admissions.models import Intake, IntakeActivity
+from tests.browser.conftest import DESKTOP, PHONE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NAVIGATOR_PERMISSIONS = [
+    "view_intake",
+    "change_intake",
+    "view_personal_data",
+    "add_intakeactivity",
+    "view_intakeactivity",
+]
+PASSWORD = "a-long-test-password-1"
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.ADMISSIONS_MIN_FILL_SECONDS = 0  # a test fills the form faster than people do
+    settings.STAFF_REQUIRE_2FA = False
+
+
+@pytest.fixture
+def navigator(django_user_model):
+    # Transactional tests empty the tables between tests: make the group here.
+    group, _ = Group.objects.get_or_create(name="Navigators")
+    group.permissions.add(*Permission.objects.filter(codename__in=NAVIGATOR_PERMISSIONS))
+    user = django_user_model.objects.create_user(
+        username="nadia", email="nadia@cardinal.example", password=PASSWORD, is_staff=True
+    )
+    user.groups.add(group)
+    return user
+
+
+def fill_form(page, phone: str) -> None:
+    page.get_by_label("First name").fill("Rosalind")
+    page.get_by_role("textbox", name="Phone number").fill(phone)
+    page.get_by_role("radio", name="Text message", exact=True).check()
+    page.get_by_role("radio", name="Evening (5 pm to 8 pm)").check()
+    page.get_by_role("radio", name="Yes", exact=True).check()
+    page.get_by_role("radio", name="A loved one").check()
+    page.get_by_role("checkbox", name="Alcohol", exact=True).check()
+    page.get_by_label("Anything you would like us to know?").fill("Please call after work.")
+    page.get_by_label("I agree that Cardinal Recovery").check()
+
+
+def request_callback(page, site_url, screenshot, size: str) -> str:
+    """Fill the form with a bad phone, fix it, send it; return the reference shown."""
+    page.goto(site_url + "/admissions/?from=naltrexone")
+    assert page.get_by_role("heading", level=1).inner_text() == "Request a confidential callback"
+    screenshot(page, f"intake-empty-{size}")
+
+    fill_form(page, phone="555 12")
+    page.get_by_role("button", name="Request my callback").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    assert "Phone number: Enter a phone number we can call" in summary.inner_text()
+    phone = page.get_by_role("textbox", name="Phone number")
+    assert phone.get_attribute("aria-invalid") == "true"
+    assert page.locator("#id_phone_error").is_visible()
+    # What the person typed is still there, except what was wrong.
+    assert page.get_by_label("First name").input_value() == "Rosalind"
+    screenshot(page, f"intake-errors-{size}")
+
+    summary.get_by_role("link", name=re.compile("Phone number")).click()
+    phone.fill("(415) 555-2671")
+    page.get_by_label("I agree that Cardinal Recovery").check()
+    page.get_by_role("button", name="Request my callback").click()
+    page.wait_for_url(re.compile(r"/admissions/thanks/$"))
+    reference = page.locator("[data-reference]").inner_text()
+    assert re.fullmatch(r"CR-[2-9A-HJ-NP-Z]{6}", reference)
+    assert page.get_by_role("link", name="988").first.is_visible()
+    screenshot(page, f"intake-thanks-{size}")
+    return reference
+
+
+def test_person_requests_a_callback_and_a_navigator_logs_a_call(
+    browser, site_url, screenshot, navigator
+):
+    person = browser.new_context(viewport=PHONE)
+    reference = request_callback(person.new_page(), site_url, screenshot, "phone")
+    person.close()
+    intake = Intake.objects.get(reference=reference)
+    assert intake.first_name == "Rosalind" and intake.phone == "+14155552671"
+    assert intake.source_page == "naltrexone"
+
+    staff = browser.new_context(viewport=DESKTOP)
+    page = staff.new_page()
+    page.goto(site_url + "/admin/")
+    page.get_by_label("Username").fill("nadia")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Intakes").first.click()
+    first_row = page.locator("#result_list tbody tr").first
+    assert first_row.locator("th a").inner_text() == reference
+    first_row.locator("th a").click()
+
+    expect(page.get_by_role("heading", name=reference)).to_be_visible()
+    expect(page.get_by_text("Rosalind", exact=True)).to_be_visible()
+    page.locator("#id_activities-0-kind").select_option(label="Call attempt")
+    page.locator("#id_activities-0-note").fill("No answer, will try again at 6 pm.")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    entry = page.locator(".intake-timeline__entry--call_attempt")
+    expect(entry).to_contain_text("Call attempt")
+    expect(entry).to_contain_text("No answer, will try again at 6 pm.")
+    expect(entry).to_contain_text("by nadia")
+    screenshot(page, "intake-admin-call-logged-desktop")
+    staff.close()
+
+    call = IntakeActivity.objects.get(intake=intake, kind="call_attempt")
+    assert call.author == navigator
+    intake.refresh_from_db()
+    assert intake.status == "attempting"
+
+
+def test_intake_form_on_a_desktop(browser, site_url, screenshot):
+    context = browser.new_context(viewport=DESKTOP)
+    reference = request_callback(context.new_page(), site_url, screenshot, "desktop")
+    context.close()
+    assert Intake.objects.filter(reference=reference).exists()
