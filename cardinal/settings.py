@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers anonymous guide GETs from memory (education/page_cache.py).
+    "education.page_cache.GuidePageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cardinal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -3,6 +3,7 @@
 These pages are the same for every visitor: they never touch the session, the
 user or the CSRF token, so they set no cookie and any cache may keep them for a
 few minutes. They answer conditional requests from the guide's updated time.
+Anonymous GETs of both are served from memory by education.page_cache.
 """
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.views.decorators.http import condition, require_safe
 
 from cardinal.jsonld import json_ld
 from education.models import Guide, page_prefetches
+from education.page_cache import cacheable
 from education.seo import guide_structured_data
 
 PAGE_MAX_AGE = 300  # seconds a browser or proxy may reuse a page without asking
@@ -42,6 +44,7 @@ def _list_last_modified(request: HttpRequest):
     return _list_stamp(request)["latest"]
 
 
+@cacheable
 @require_safe
 @public_page
 @condition(etag_func=_list_etag, last_modified_func=_list_last_modified)
@@ -83,6 +86,7 @@ def guide_page_context(guide: Guide) -> dict:
     }
 
 
+@cacheable
 @require_safe
 @public_page
 @condition(etag_func=_guide_etag, last_modified_func=_guide_last_modified)
