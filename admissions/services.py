@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from admissions import consent
 from admissions.models import (
@@ -41,6 +42,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # --- Submission -------------------------------------------------------------
 
 
+@sensitive_variables()  # an error report never shows the person's details
 def intake_submit(
     *,
     first_name: str,
@@ -345,11 +347,12 @@ def intake_export_csv(
 ) -> int:
     """Write intakes as CSV to the file-like `out` and record the export. No messages."""
     columns = EXPORT_COLUMNS + (EXPORT_PERSONAL_COLUMNS if include_personal else [])
-    queryset = intakes.select_related("assigned_to").order_by("-created_at")
-    if not include_personal:
-        queryset = queryset.defer(*Intake.PERSONAL_FIELDS)
-    else:
+    # defer(None) first: the admin list hands over a queryset that defers fields.
+    queryset = intakes.defer(None).select_related("assigned_to").order_by("-created_at")
+    if include_personal:
         queryset = queryset.defer("message")
+    else:
+        queryset = queryset.defer(*Intake.PERSONAL_FIELDS)
     writer = csv.writer(out)
     writer.writerow([label for _, label in columns])
     count = 0

@@ -176,6 +176,16 @@ def test_staff_without_the_personal_data_permission_see_it_masked(
         assert value not in html
 
 
+def test_anonymised_intake_shows_that_its_details_were_removed(client, navigator, make_intake):
+    intake = make_intake()
+    intake.anonymise()
+    intake.save()
+    client.force_login(navigator)
+    html = client.get(change_url(intake)).content.decode()
+    assert "Removed on" in html and "retention period" in html
+    assert PERSONAL["first_name"] not in html
+
+
 # --- Access records ---------------------------------------------------------------
 
 
@@ -401,6 +411,22 @@ def test_csv_export_is_recorded_formula_safe_and_leaves_out_the_message(
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
     record = AccessRecord.objects.get(action="export")
     assert record.user == supervisor and record.detail.startswith("export of 2 intakes")
+
+
+def test_csv_export_queries_do_not_grow_with_the_number_of_intakes(
+    client, supervisor, make_intake, django_assert_max_num_queries
+):
+    client.force_login(supervisor)
+    client.get(LIST)
+    intakes = [make_intake() for _ in range(2)]
+    action = {"action": "export_csv", "_selected_action": [i.pk for i in intakes]}
+    with django_assert_max_num_queries(30) as few:
+        client.post(LIST, action)
+    intakes += [make_intake() for _ in range(10)]
+    action["_selected_action"] = [i.pk for i in intakes]
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.post(LIST, action)
+    assert response.content.decode().count(PERSONAL["first_name"]) == 12
 
 
 def test_navigators_cannot_export(client, navigator, make_intake):
