@@ -7,7 +7,7 @@ from django.test import Client
 
 from admissions import consent
 from admissions.models import ConsentRecord, Intake
-from tests.admissions.conftest import PHONE_E164, form_data, signed_start
+from tests.admissions.helpers import PHONE_E164, form_data, signed_start
 
 pytestmark = pytest.mark.django_db
 

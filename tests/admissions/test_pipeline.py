@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from admissions import services, tasks
 from admissions.models import Intake, IntakeActivity
-from tests.admissions.conftest import PERSONAL, form_data, make_user
+from tests.admissions.helpers import PERSONAL, form_data, make_user
 
 pytestmark = pytest.mark.django_db
 

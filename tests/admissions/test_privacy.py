@@ -12,7 +12,7 @@ from admissions import crypto
 from admissions.crypto import DecryptionError
 from admissions.models import Intake, IntakeActivity
 from admissions.services import intake_log_activity
-from tests.admissions.conftest import PERSONAL, PHONE_E164, form_data
+from tests.admissions.helpers import PERSONAL, PHONE_E164, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 
 from admissions import tasks
 from admissions.models import Intake
-from tests.admissions.conftest import PERSONAL, PHONE_E164, form_data
+from tests.admissions.helpers import PERSONAL, PHONE_E164, form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
