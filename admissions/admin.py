@@ -96,7 +96,7 @@ class IntakeChangeList(ChangeList):
         return queryset.defer(*Intake.PERSONAL_FIELDS)
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeAdminForm(forms.ModelForm):
     class Meta:
         model = Intake
         fields = ["status", "assigned_to"]
@@ -138,7 +138,7 @@ class LogActivityInline(admin.StackedInline):
 
 @admin.register(Intake)
 class IntakeAdmin(admin.ModelAdmin):
-    form = IntakeForm
+    form = IntakeAdminForm
     inlines = [LogActivityInline]
     list_display = [
         "reference",

@@ -94,8 +94,10 @@ class IntakeForm(forms.Form):
         label="Phone number",
         help_text="We will call or text this number. Numbers outside the US need the country code.",
     )
-    who_needs_help = forms.ChoiceField(
-        label="Who needs help?", choices=Intake.WhoNeedsHelp.choices, widget=forms.RadioSelect
+    contact_method = forms.ChoiceField(
+        label="How should we reach you first?",
+        choices=Intake.ContactMethod.choices,
+        widget=forms.RadioSelect,
     )
     best_time = forms.ChoiceField(
         label="Best time to call", choices=Intake.BestTime.choices, widget=forms.RadioSelect
@@ -106,10 +108,8 @@ class IntakeForm(forms.Form):
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
-    contact_method = forms.ChoiceField(
-        label="How should we reach you first?",
-        choices=Intake.ContactMethod.choices,
-        widget=forms.RadioSelect,
+    who_needs_help = forms.ChoiceField(
+        label="Who needs help?", choices=Intake.WhoNeedsHelp.choices, widget=forms.RadioSelect
     )
     email = forms.EmailField(
         label="Email (optional)",

@@ -407,3 +407,13 @@ def test_get_with_hostile_query_string_is_fine(client):
 def test_unsupported_method_is_refused(client):
     assert client.put(URL).status_code == 405
     assert client.post("/admissions/thanks/").status_code == 405
+
+
+def test_error_summary_follows_the_order_of_the_page(client):
+    response = client.post(URL, {"started": signed_start()})
+    html = response.content.decode()
+    summary = html[html.index("error-summary") : html.index("<form")]
+    anchors = re.findall(r'href="#([^"]+)"', summary)
+    assert len(anchors) == 7
+    form = html[html.index("<form") :]
+    assert anchors == sorted(anchors, key=lambda anchor: form.index(f'id="{anchor}"'))

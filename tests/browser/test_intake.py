@@ -7,6 +7,13 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from admissions.models import Intake, IntakeActivity
+from tests.browser.checkers import (
+    assert_clean,
+    assert_no_horizontal_overflow,
+    run_axe,
+    run_vnu,
+    small_tap_targets,
+)
 from tests.browser.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -127,3 +134,35 @@ def test_intake_form_on_a_desktop(browser, site_url, screenshot):
     reference = request_callback(context.new_page(), site_url, screenshot, "desktop")
     context.close()
     assert Intake.objects.filter(reference=reference).exists()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_intake_pages_meet_wcag_fit_the_screen_and_are_valid_html(browser, site_url, viewport):
+    context = browser.new_context(viewport=viewport, bypass_csp=True)
+    page = context.new_page()
+    html = {}
+
+    page.goto(site_url + "/admissions/")
+    html["form"] = page.content()
+    empty = run_axe(page) + small_tap_targets(page)
+    assert_no_horizontal_overflow(page, "the empty form")
+
+    page.get_by_role("button", name="Request my callback").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    html["form-errors"] = page.content()
+    errors = run_axe(page) + small_tap_targets(page)
+    assert_no_horizontal_overflow(page, "the form with errors")
+
+    fill_form(page, phone="(415) 555-2671")
+    page.get_by_role("button", name="Request my callback").click()
+    page.wait_for_url(re.compile(r"/admissions/thanks/$"))
+    html["thanks"] = page.content()
+    thanks = run_axe(page) + small_tap_targets(page)
+    assert_no_horizontal_overflow(page, "the thanks page")
+    context.close()
+
+    assert_clean(empty, "the empty form")
+    assert_clean(errors, "the form with errors")
+    assert_clean(thanks, "the thanks page")
+    for name, problems in run_vnu(html).items():
+        assert_clean(problems, name)
