@@ -375,6 +375,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # lockouts only, not every sign-in
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },
 }
