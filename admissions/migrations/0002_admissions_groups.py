@@ -5,9 +5,9 @@ and read the access records. Both see personal details. Other staff (content
 editors) hold no admissions permission and see no intake.
 """
 
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from cardinal.migration_helpers import group_permission_operations
 
 NAVIGATOR_PERMISSIONS = [
     "view_intake",
@@ -22,24 +22,7 @@ SUPERVISOR_PERMISSIONS = NAVIGATOR_PERMISSIONS + ["export_intakes", "view_access
 GROUPS = {"Navigators": NAVIGATOR_PERMISSIONS, "Admissions supervisors": SUPERVISOR_PERMISSIONS}
 
 
-def create_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations ran; make them now.
-    create_permissions(global_apps.get_app_config("admissions"), verbosity=0, apps=apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(
-            content_type__app_label="admissions", codename__in=codenames
-        )
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"permissions not found: {sorted(missing)}")
-        group.permissions.add(*permissions)
-
-
-def remove_groups(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=GROUPS).delete()
+create_groups, remove_groups = group_permission_operations("admissions", GROUPS)
 
 
 class Migration(migrations.Migration):
