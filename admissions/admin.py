@@ -413,31 +413,35 @@ class IntakeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Assign selected intakes to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        count = 0
-        for intake in queryset.defer(*Intake.PERSONAL_FIELDS):
-            services.intake_assign(intake=intake, navigator=request.user)
-            services.access_record_write(
-                user=request.user,
-                action=AccessRecord.Action.CHANGE,
-                intake=intake,
-                detail="assigned to me (list action)",
-            )
-            count += 1
+        count = self._change_each(
+            request,
+            queryset,
+            lambda intake: services.intake_assign(intake=intake, navigator=request.user),
+            detail="assigned to me (list action)",
+        )
         self.message_user(request, f"Assigned {count} intakes to you.")
 
     @admin.action(description="Mark selected intakes contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
+        count = self._change_each(
+            request,
+            queryset,
+            lambda intake: services.intake_mark_contacted(intake=intake, by=request.user),
+            detail="marked contacted (list action)",
+        )
+        self.message_user(request, f"Marked {count} intakes contacted.")
+
+    @staticmethod
+    def _change_each(request, queryset, change, *, detail: str) -> int:
+        """Apply a list action's service to each intake and record the access."""
         count = 0
         for intake in queryset.defer(*Intake.PERSONAL_FIELDS):
-            services.intake_mark_contacted(intake=intake, by=request.user)
+            change(intake)
             services.access_record_write(
-                user=request.user,
-                action=AccessRecord.Action.CHANGE,
-                intake=intake,
-                detail="marked contacted (list action)",
+                user=request.user, action=AccessRecord.Action.CHANGE, intake=intake, detail=detail
             )
             count += 1
-        self.message_user(request, f"Marked {count} intakes contacted.")
+        return count
 
     @admin.action(
         description="Export selected intakes to CSV (no messages)", permissions=["export"]
