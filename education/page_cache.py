@@ -7,12 +7,15 @@ from memory, before any other middleware runs: no database query, no session,
 no template.
 
 A stored page is served only while the content generation it was rendered
-under is current. The generation is a random token in the shared cache
-(Redis in production) that every save or delete of a guide, FAQ, source or
-testimonial replaces, in every process at once; reading it is the one round
-trip a served page costs. Pages live in the process's memory, so a deploy
-(new code, templates or static files) starts with none, and they expire at
-local midnight so the footer's year and dates stay right.
+under is current. The generation is a random token in the shared cache (Redis
+in production) that every save or delete of a guide, FAQ, source or testimonial
+replaces. The process that made the change sees it at once; the others read the
+token at most every GENERATION_CHECK_SECONDS, since the round trip costs more
+than serving the page. While the shared cache cannot be reached, pages are
+rendered in full, and a guide cannot be saved (the change would not reach the
+other processes). Pages live in the process's memory, so a deploy (new code,
+templates or static files) starts with none, and they expire at local midnight
+so the footer's year and dates stay right.
 
 Only a plain GET is served: no query string, no conditional headers (the view
 answers those with a 304 from its validators), no session cookie (staff get
@@ -26,8 +29,8 @@ change a guide (web, worker, management commands) has them.
 
 import logging
 import uuid
-from datetime import datetime, time, timedelta
-from time import time as now
+from datetime import datetime, timedelta
+from time import monotonic, time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -44,6 +47,9 @@ from education.models import FAQ, Guide, Source, Testimonial
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "education:page-generation"
+# How long a process trusts the generation it last read. A change made in this
+# process is seen at once; one made in another process within this time.
+GENERATION_CHECK_SECONDS = 0.1
 MAX_PAGES = 500  # per process; a guide page is about 70 KB
 CONDITIONAL_HEADERS = (
     "HTTP_IF_NONE_MATCH",
@@ -67,8 +73,13 @@ def current_generation() -> str:
     return generation
 
 
+_local_changes = 0  # content changes made in this process
+
+
 def _new_generation() -> None:
+    global _local_changes
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    _local_changes += 1
 
 
 def content_changed() -> None:
@@ -93,7 +104,7 @@ def _content_changed(sender, **kwargs):
 def _next_midnight() -> float:
     today = timezone.localdate()
     midnight = datetime.combine(
-        today + timedelta(days=1), time(), tzinfo=timezone.get_current_timezone()
+        today + timedelta(days=1), datetime.min.time(), tzinfo=timezone.get_current_timezone()
     )
     return midnight.timestamp()
 
@@ -121,18 +132,19 @@ class GuidePageCacheMiddleware:
         self.get_response = get_response
         self.pages: dict[tuple, StoredPage] = {}
         self.prefix = None
+        self.generation: str | None = None  # None: the shared cache is unavailable
+        self.checked_at = float("-inf")
+        self.seen_changes = -1
 
     def __call__(self, request):
         if not self._eligible(request):
             return self.get_response(request)
         key = (request.is_secure(), request.get_host(), request.path)
-        try:
-            generation = current_generation()
-        except Exception:
-            logger.warning("page cache unavailable; rendering %s", request.path)
+        generation = self._generation()
+        if generation is None:
             return self.get_response(request)
         page = self.pages.get(key)
-        if page is not None and page.generation == generation and now() < page.expires:
+        if page is not None and page.generation == generation and time() < page.expires:
             return page.response()
         response = self.get_response(request)
         if self._storable(request, response):
@@ -140,6 +152,23 @@ class GuidePageCacheMiddleware:
                 self.pages.clear()
             self.pages[key] = StoredPage(generation, response)
         return response
+
+    def _generation(self) -> str | None:
+        """The current generation; None while the shared cache is unavailable."""
+        checked = monotonic()
+        if self.seen_changes == _local_changes and checked - self.checked_at < (
+            GENERATION_CHECK_SECONDS
+        ):
+            return self.generation
+        self.seen_changes = _local_changes
+        self.checked_at = checked
+        try:
+            self.generation = current_generation()
+        except Exception as exc:
+            # Pages are rendered in full until the cache answers again.
+            logger.warning("page cache unavailable (%s)", type(exc).__name__)
+            self.generation = None
+        return self.generation
 
     def _eligible(self, request) -> bool:
         if request.method != "GET":

@@ -7,6 +7,7 @@ requests, another scheme or host).
 """
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -225,3 +226,25 @@ def test_pages_render_normally_while_the_shared_cache_is_down(client, make_guide
         response, queries = queries_for(client, url)
         assert response.status_code == 200
         assert queries == 5
+
+
+def test_a_change_made_in_another_process_is_seen(client, make_guide, monkeypatch):
+    # Another process edits the row and replaces the shared generation; this one
+    # reads the generation again once GENERATION_CHECK_SECONDS have passed.
+    monkeypatch.setattr(page_cache, "GENERATION_CHECK_SECONDS", 0)
+    guide = make_guide()
+    url = guide.get_absolute_url()
+    client.get(url)
+    Guide.objects.filter(pk=guide.pk).update(title="Retitled elsewhere")
+    assert "Retitled elsewhere" not in client.get(url).content.decode()  # no signal here
+    cache.set(page_cache.GENERATION_KEY, "set-by-another-process", timeout=None)
+    assert "Retitled elsewhere" in client.get(url).content.decode()
+
+
+def test_the_shared_generation_is_read_at_most_once_per_interval(client, make_guide, monkeypatch):
+    monkeypatch.setattr(page_cache, "GENERATION_CHECK_SECONDS", 60)
+    url = make_guide().get_absolute_url()
+    client.get(url)
+    cache.set(page_cache.GENERATION_KEY, "set-by-another-process", timeout=None)
+    _, queries = queries_for(client, url)
+    assert queries == 0  # still within the interval: the stored page is served
