@@ -233,24 +233,26 @@ ADMISSIONS_POST_RATE_LIMIT = env_str("ADMISSIONS_POST_RATE_LIMIT", "30/h")
 # example is one); 0 takes the client address from the connection itself.
 ADMISSIONS_PROXY_HOPS = env_int("ADMISSIONS_PROXY_HOPS", 0 if DEBUG else 1)
 
-# Every minute: queue lost notifications again, escalate overdue intakes, clear
-# personal data past retention. A run not started within 55 s is dropped.
+# Every ADMISSIONS_SWEEP_SECONDS (a minute): queue lost notifications again,
+# escalate overdue intakes, clear personal data past retention. A run not started
+# before the next one is due is dropped.
+ADMISSIONS_SWEEP_SECONDS = env_int("ADMISSIONS_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE.update(
     {
         "admissions-requeue-unnotified": {
             "task": "admissions.tasks.requeue_unnotified_intakes",
-            "schedule": 60.0,
-            "options": {"expires": 55},
+            "schedule": float(ADMISSIONS_SWEEP_SECONDS),
+            "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
         },
         "admissions-escalate-overdue": {
             "task": "admissions.tasks.escalate_overdue_intakes",
-            "schedule": 60.0,
-            "options": {"expires": 55},
+            "schedule": float(ADMISSIONS_SWEEP_SECONDS),
+            "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
         },
         "admissions-anonymise-expired": {
             "task": "admissions.tasks.anonymise_expired_intakes",
-            "schedule": 60.0,
-            "options": {"expires": 55},
+            "schedule": float(ADMISSIONS_SWEEP_SECONDS),
+            "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
         },
     }
 )
