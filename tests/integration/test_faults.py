@@ -1,0 +1,412 @@
+"""Fault injection: nothing a person sends is ever lost, and nothing is mailed twice.
+
+One production-like stack serves the module: gunicorn, a Celery worker and beat,
+started with the commands of deploy/Procfile and DJANGO_DEBUG off, on the test
+database (the web process reaches it through a proxy the tests can cut), a Redis
+server of their own that the tests kill, and an SMTP server on loopback that the
+tests take down or make hold a message. Visitors come through an nginx-like
+proxy: X-Forwarded-Proto https and an X-Forwarded-For address each.
+
+The re-queue interval and the sweep's period are short here (environment
+variables of the real settings) so that the recovery paths run in seconds.
+"""
+
+import itertools
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from admissions.models import Intake
+from tests.admissions.helpers import PERSONAL, PHONE_E164, form_data
+from tests.integration.processes import (
+    ROOT,
+    CeleryBeat,
+    CeleryWorker,
+    GunicornServer,
+    RedisServer,
+    SmtpSink,
+    TcpProxy,
+    WebClient,
+    database_url,
+    process_env,
+    wait_until,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RENOTIFY_AFTER = 10  # ADMISSIONS_RENOTIFY_AFTER_SECONDS (production: 120)
+SWEEP_EVERY = 2  # ADMISSIONS_SWEEP_SECONDS (production: 60)
+VISIBILITY_TIMEOUT = 5  # CELERY_VISIBILITY_TIMEOUT (production: 300)
+MIN_FILL = 1  # ADMISSIONS_MIN_FILL_SECONDS (production: 3)
+# Nothing more may arrive during this long after the expected mails.
+QUIET = 2 * SWEEP_EVERY + 1
+REFERENCE = re.compile(r"CR-[2-9A-HJ-NP-Z]{6}")
+ADDRESSES = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def production_env():
+    """Settings as in production: debug off, throwaway secrets."""
+    env = {
+        key: value
+        for key, value in process_env(dict(os.environ)).items()
+        if key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    env.update(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": "https://cardinal.example",
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def static_root(production_env, tmp_path_factory):
+    """collectstatic into a temporary STATIC_ROOT, once a session, in the background
+    (compressing the static files takes a while): call it for the path, once done."""
+    root = tmp_path_factory.mktemp("static")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**production_env, "STATIC_ROOT": str(root)},
+    )
+
+    def collected() -> str:
+        if process.wait(timeout=300) != 0:
+            raise RuntimeError("collectstatic failed")
+        return str(root)
+
+    yield collected
+    process.kill()
+    process.wait()
+
+
+@dataclass
+class Stack:
+    redis: RedisServer
+    database: TcpProxy
+    smtp: SmtpSink
+    web: GunicornServer | None
+    worker: CeleryWorker
+    beat: CeleryBeat
+
+    def visitors(self, count: int) -> list[WebClient]:
+        """People on addresses of their own (none seen before by this stack)."""
+        return [
+            WebClient(self.web.url, address=f"10.0.{n // 250}.{n % 250 + 1}")
+            for n in itertools.islice(ADDRESSES, count)
+        ]
+
+    def repair(self) -> None:
+        """Bring back whatever a failed test left down."""
+        self.smtp.release()
+        self.smtp.up()
+        if self.database.is_cut:
+            self.database.restore()
+        if not self.redis.running:
+            self.redis.start()
+        if not self.worker.running:
+            self.worker.start()
+        if not self.beat.running:
+            self.beat.start()
+
+    def stop(self) -> None:
+        for process in (self.beat, self.worker, self.web, self.redis):
+            if process is not None:
+                process.stop()
+        self.database.stop()
+        self.smtp.release()
+        self.smtp.down()
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup, production_env, static_root, tmp_path_factory):
+    conf = connection.settings_dict
+    redis = RedisServer()
+    redis.start()
+    database = TcpProxy(int(conf["PORT"] or 5432), conf["HOST"] or "127.0.0.1")
+    database.start()
+    smtp = SmtpSink()
+    smtp.up()
+    env = {
+        **production_env,
+        "REDIS_URL": redis.url,
+        "DATABASE_URL": database_url(),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp.port),
+        "EMAIL_USE_TLS": "0",
+        "EMAIL_TIMEOUT": "5",
+        "ADMISSIONS_RENOTIFY_AFTER_SECONDS": str(RENOTIFY_AFTER),
+        "ADMISSIONS_SWEEP_SECONDS": str(SWEEP_EVERY),
+        "ADMISSIONS_MIN_FILL_SECONDS": str(MIN_FILL),
+        "ADMISSIONS_PROXY_HOPS": "1",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "CELERY_BEAT_SCHEDULE_FILE": str(tmp_path_factory.mktemp("beat") / "schedule"),
+    }
+    worker = CeleryWorker(env, name=f"worker-{redis.port}")
+    beat = CeleryBeat(env, name=f"beat-{redis.port}")
+    # Only the web process goes through the proxy the database test cuts.
+    web_env = {**env, "DATABASE_URL": database_url(port=database.port)}
+    stack = Stack(redis=redis, database=database, smtp=smtp, web=None, worker=worker, beat=beat)
+    try:
+        worker.start()
+        beat.start()
+        stack.web = GunicornServer({**web_env, "STATIC_ROOT": static_root()})
+        stack.web.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def running(stack, production_env, settings):
+    """The stack, whole again, with an empty mailbox; this process reads what the
+    stack's processes wrote (their keys)."""
+    settings.FIELD_ENCRYPTION_KEY = production_env["FIELD_ENCRYPTION_KEY"]
+    settings.FIELD_HASH_KEY = production_env["FIELD_HASH_KEY"]
+    stack.repair()
+    stack.smtp.clear()
+    yield stack
+    stack.smtp.release()
+
+
+@pytest.fixture
+def navigator(django_user_model):
+    # Transactional tests empty the tables between tests: make the group here.
+    group, _ = Group.objects.get_or_create(name="Navigators")
+    user = django_user_model.objects.create_user(
+        username="nia", email="nia@cardinal.example", password="a-long-test-password-1"
+    )
+    user.groups.add(group)
+    return user
+
+
+# --- A visitor's steps ---------------------------------------------------------------------
+
+
+def open_form(client: WebClient) -> dict:
+    """GET the form as a browser does; the POST data it will send, with its tokens."""
+    response = client.get("/admissions/?from=naltrexone")
+    assert response.status == 200, response.status
+    started = re.search(r'name="started" value="([^"]+)"', response.text).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
+    return form_data(started=started, source="naltrexone", csrfmiddlewaretoken=token)
+
+
+def send_form(client: WebClient, data: dict) -> tuple[int, str]:
+    """POST the form and follow the redirect: (status of the POST, reference shown)."""
+    response = client.post("/admissions/", data)
+    if response.status != 302:
+        return response.status, ""
+    assert response.location.endswith("/admissions/thanks/"), response.location
+    thanks = client.get("/admissions/thanks/")
+    if thanks.status != 200:
+        return thanks.status, ""
+    return response.status, REFERENCE.search(thanks.text).group(0)
+
+
+def submit_all(clients: list[WebClient], threads: int) -> list[tuple[int, str]]:
+    """Each client opens the form, all fill it in, then all send it at once."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        forms = list(pool.map(open_form, clients))
+        time.sleep(MIN_FILL + 0.1)
+        return list(pool.map(send_form, clients, forms))
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+
+def mailed_references(messages) -> Counter:
+    references = Counter()
+    for message in messages:
+        match = re.fullmatch(r"Intake (CR-\w+) waiting", message["Subject"])
+        assert match, message["Subject"]
+        references[match.group(1)] += 1
+    return references
+
+
+def assert_no_personal_data(messages) -> None:
+    for message in messages:
+        text = message.as_string()
+        for value in [*PERSONAL.values(), PHONE_E164]:
+            assert value not in text
+
+
+def assert_each_mailed_once(smtp: SmtpSink, references: set[str], timeout: float) -> float:
+    """Every reference mailed exactly once (and nothing more for QUIET seconds).
+    Returns the seconds the last expected mail took to come."""
+    started = time.monotonic()
+    smtp.wait_for(len(references), timeout=timeout)
+    took = time.monotonic() - started
+    time.sleep(QUIET)
+    messages = smtp.messages
+    assert mailed_references(messages) == Counter(references)
+    assert_no_personal_data(messages)
+    return took
+
+
+def stored_references() -> set[str]:
+    return set(Intake.objects.values_list("reference", flat=True))
+
+
+# --- The scenarios -----------------------------------------------------------------------------
+
+
+def test_database_outage_answers_a_friendly_503_and_the_site_recovers_by_itself(running, navigator):
+    [visitor] = running.visitors(1)
+    data = open_form(visitor)
+    time.sleep(MIN_FILL + 0.1)
+
+    running.database.cut()
+    response = visitor.post("/admissions/", data)
+    assert response.status == 503
+    assert 'href="tel:' in response.text and "call us" in response.text.lower()
+    for leak in ("Traceback", "OperationalError", "psycopg", "could not connect", "5432"):
+        assert leak not in response.text
+    ready = visitor.get("/readyz")
+    assert ready.status == 503
+    assert '"database": "unavailable"' in ready.text
+    assert not Intake.objects.exists()
+
+    running.database.restore()
+    wait_until(lambda: visitor.get("/readyz").status == 200, 10, what="/readyz to be ready")
+    status, reference = send_form(visitor, data)
+    assert status == 302
+    assert stored_references() == {reference}
+    assert_each_mailed_once(running.smtp, {reference}, timeout=10)
+
+
+def test_redis_down_while_twenty_people_submit_loses_nothing_and_mails_each_once(
+    running, navigator
+):
+    running.redis.kill()  # the broker and the cache, and every message it held
+    results = submit_all(running.visitors(20), threads=10)
+
+    assert [status for status, _ in results] == [302] * 20  # all saw their confirmation
+    references = {reference for _, reference in results}
+    assert len(references) == 20
+    assert stored_references() == references
+    assert not Intake.objects.filter(notified_at__isnull=False).exists()
+    assert running.smtp.messages == []
+
+    running.redis.start()
+    took = assert_each_mailed_once(running.smtp, references, timeout=RENOTIFY_AFTER + 30)
+    # Within the re-queue interval (plus one sweep period and the worker's reconnection).
+    assert took <= RENOTIFY_AFTER + 2 * SWEEP_EVERY + 6, took
+
+
+def retried_tasks(log: str) -> set[str]:
+    """Ids of notify_intake tasks the worker scheduled again after a failure."""
+    return set(re.findall(r"notify_intake\[([0-9a-f-]+)\] retry: Retry in \d+s", log))
+
+
+def test_mail_server_outage_is_retried_with_backoff_and_every_mail_arrives_once(running, navigator):
+    running.beat.stop()  # no sweep: only the task's own retries can deliver
+    try:
+        running.smtp.down()
+        mark = running.worker.log_mark()
+        results = submit_all(running.visitors(5), threads=5)
+        references = {reference for status, reference in results if status == 302}
+        assert len(references) == 5
+        # Each notification failed at least once and was scheduled to run again.
+        wait_until(
+            lambda: len(retried_tasks(running.worker.log_since(mark))) == 5,
+            20,
+            what="every notification to be retried",
+        )
+        time.sleep(2)
+        assert not Intake.objects.filter(notified_at__isnull=False).exists()
+
+        running.smtp.up()
+        assert_each_mailed_once(running.smtp, references, timeout=90)
+        assert not Intake.objects.filter(notified_at__isnull=True).exists()
+        assert not Intake.objects.filter(requeued_at__isnull=False).exists()
+    finally:
+        running.beat.start()
+
+
+def lock_waiters() -> int:
+    """Database sessions of the test database waiting for a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_worker_killed_in_the_middle_of_a_mail_sends_it_exactly_once_after_restart(
+    running, navigator
+):
+    smtp = running.smtp
+    smtp.hold()
+    [(status, reference)] = submit_all(running.visitors(1), threads=1)
+    assert status == 302
+    wait_until(lambda: smtp.holding == 1, 10, what="the mail to be in the middle of DATA")
+
+    running.worker.kill()  # SIGKILL, pool processes and all, before the server's reply
+    wait_until(lambda: smtp.abandoned == 1, 10, what="the mail's connection to drop")
+    intake = Intake.objects.get()
+    assert intake.notified_at is None and intake.assigned_to_id is None  # rolled back
+
+    # Restart once the broker hands the unacknowledged message out again and the
+    # intake is due for the sweep: two copies of the same notification.
+    due = intake.created_at.timestamp() + max(RENOTIFY_AFTER, VISIBILITY_TIMEOUT) + 0.5
+    time.sleep(max(0.0, due - time.time()))
+    running.worker.start()
+    # The redelivered copy holds its mail at the server, the intake's row locked;
+    # the sweep, having found the intake not notified, waits for that lock to
+    # re-queue it (without the lock, the sweep's copy would hold a second mail).
+    wait_until(lambda: smtp.holding + lock_waiters() >= 2, 20, what="both copies to be in flight")
+    smtp.release()
+
+    assert_each_mailed_once(smtp, {reference}, timeout=10)
+    intake.refresh_from_db()
+    assert intake.notified_at is not None and intake.assigned_to == navigator
+    assert intake.requeued_at is not None  # the sweep's copy ran, and sent nothing
+    assert smtp.messages[0]["X-Envelope-To"] == navigator.email
+
+
+@pytest.fixture
+def navigators(navigator, django_user_model):
+    second = django_user_model.objects.create_user(
+        username="omar", email="omar@cardinal.example", password="a-long-test-password-1"
+    )
+    second.groups.add(*navigator.groups.all())
+    return [navigator, second]
+
+
+def test_two_hundred_concurrent_submissions_are_all_saved_and_mailed_once(running, navigators):
+    mark = running.web.log_mark()
+    results = submit_all(running.visitors(200), threads=200)
+
+    assert Counter(status for status, _ in results) == {302: 200}
+    references = {reference for _, reference in results}
+    assert len(references) == 200
+    assert stored_references() == references
+    assert_each_mailed_once(running.smtp, references, timeout=60)
+
+    assigned = dict(Intake.objects.values_list("reference", "assigned_to__email"))
+    for message in running.smtp.messages:
+        reference = REFERENCE.search(message["Subject"]).group(0)
+        assert message["X-Envelope-To"] == assigned[reference]
+    statuses = re.findall(r'^\S+ "[A-Z]+ \S+" (\d{3}) ', running.web.log_since(mark), re.M)
+    assert len(statuses) >= 600  # GET form, POST, GET thanks: each in the access log
+    assert not [status for status in statuses if status.startswith("5")]
