@@ -152,7 +152,7 @@ def stack(django_db_setup, production_env, static_root, tmp_path_factory):
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
         "EMAIL_USE_TLS": "0",
-        "EMAIL_TIMEOUT": "5",
+        "EMAIL_TIMEOUT": "30",  # longer than any hold of a message at the server
         "ADMISSIONS_RENOTIFY_AFTER_SECONDS": str(RENOTIFY_AFTER),
         "ADMISSIONS_SWEEP_SECONDS": str(SWEEP_EVERY),
         "ADMISSIONS_MIN_FILL_SECONDS": str(MIN_FILL),
@@ -352,29 +352,39 @@ def lock_waiters() -> int:
         return cursor.fetchone()[0]
 
 
+def received_notifications(log: str) -> list[str]:
+    """Ids of the notify_intake task messages the worker took, in order."""
+    return re.findall(r"notify_intake\[([0-9a-f-]+)\] received", log)
+
+
 def test_worker_killed_in_the_middle_of_a_mail_sends_it_exactly_once_after_restart(
     running, navigator
 ):
-    smtp = running.smtp
+    smtp, worker = running.smtp, running.worker
     smtp.hold()
+    mark = worker.log_mark()
     [(status, reference)] = submit_all(running.visitors(1), threads=1)
     assert status == 302
     wait_until(lambda: smtp.holding == 1, 10, what="the mail to be in the middle of DATA")
+    [killed_task] = received_notifications(worker.log_since(mark))
 
-    running.worker.kill()  # SIGKILL, pool processes and all, before the server's reply
+    worker.kill()  # SIGKILL, pool processes and all, before the server's reply
     wait_until(lambda: smtp.abandoned == 1, 10, what="the mail's connection to drop")
     intake = Intake.objects.get()
     assert intake.notified_at is None and intake.assigned_to_id is None  # rolled back
 
-    # Restart once the broker hands the unacknowledged message out again and the
-    # intake is due for the sweep: two copies of the same notification.
+    # Restart once the broker would hand the unacknowledged message out again and
+    # the intake is due for the sweep: two copies of the same notification.
     due = intake.created_at.timestamp() + max(RENOTIFY_AFTER, VISIBILITY_TIMEOUT) + 0.5
     time.sleep(max(0.0, due - time.time()))
-    running.worker.start()
-    # The redelivered copy holds its mail at the server, the intake's row locked;
-    # the sweep, having found the intake not notified, waits for that lock to
-    # re-queue it (without the lock, the sweep's copy would hold a second mail).
+    mark = worker.log_mark()
+    worker.start()
+    # One copy holds its mail at the server, the intake's row locked; the sweep,
+    # having found the intake not notified, waits for that lock to re-queue it
+    # (without the lock, the sweep's copy would be holding a second mail).
     wait_until(lambda: smtp.holding + lock_waiters() >= 2, 20, what="both copies to be in flight")
+    handed_out_again = killed_task in received_notifications(worker.log_since(mark))
+    assert handed_out_again, "the broker never gave the killed task's message back"
     smtp.release()
 
     assert_each_mailed_once(smtp, {reference}, timeout=10)
