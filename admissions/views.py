@@ -4,7 +4,6 @@ Nothing personal goes into a URL or a log line: the confirmation page finds
 the reference in the session.
 """
 
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django_ratelimit.core import get_usage
 from admissions import services
 from admissions.forms import IntakeForm
 from admissions.models import new_reference
+from cardinal.client_ip import client_ip as request_client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -29,24 +29,9 @@ POSTED_GROUP = "admissions.intake.posted"
 
 
 def client_ip(group: str, request: HttpRequest) -> str:
-    """The visitor's address (an IPv6 /64 network), seen through our own proxies."""
-    address = request.META.get("REMOTE_ADDR", "")
-    hops = settings.ADMISSIONS_PROXY_HOPS
-    if hops:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= hops:
-            address = forwarded[-hops]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-    return str(ip)
+    """The key of the rate limits: the visitor's address, seen through our own
+    proxies (cardinal.client_ip, which staff sign-in lockouts use too)."""
+    return request_client_ip(request) or "unknown"
 
 
 def _usage(request: HttpRequest, group: str, rate: str, *, increment: bool) -> dict | None:
