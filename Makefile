@@ -18,6 +18,7 @@ help:
 	@echo "make check-deploy  Django's deployment checks under production settings"
 	@echo "make staff         create a staff account in the Navigators group"
 	@echo "make stack         gunicorn, Celery worker and beat on DATABASE_URL and REDIS_URL"
+	@echo "make bench         speed and load figures next to this machine's limit (bench/README.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -82,6 +83,22 @@ stack: $(VENV)/.dev
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_guides
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/Procfile -d . start
+
+# The production configuration on loopback, measured with wrk next to nginx serving
+# the same bytes (bench/README.md). Run by hand, never in CI: about 10 minutes, and
+# nothing fails on a time. It uses its own database (cardinal_bench, recreated) and
+# its own Redis server. BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick.
+bench: $(VENV)/.dev
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the benchmark:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	CARDINAL_TEST_DB=cardinal_bench scripts/ensure-services
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 check-deploy: $(VENV)/.runtime
 	$(BIN)/python scripts/check_deploy.py

@@ -1,0 +1,491 @@
+"""`make bench`: the site's speed next to this machine's limit, in one table.
+
+Starts the production configuration on loopback (bench/stack.py), measures, prints
+one table and writes it as JSON to bench/results/<timestamp>.json and latest.json.
+Nothing here asserts on time: a target missed is reported, never failed.
+
+    python -m bench.run [--duration 10] [--sizes 1000,10000,100000] [--quick]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import quantiles
+from urllib.parse import urlsplit
+
+from bench import intake, nginx_check, pageweight
+from bench.stack import ROOT, Stack, wait_until
+
+RESULTS = ROOT / "bench" / "results"
+WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
+CONNECTIONS = 50
+GUIDE = "/medications/baclofen/"
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/cardinal_bench"
+
+TARGETS = {
+    "proxy_ratio": 0.5,
+    "django_ratio": 1 / 20,
+    "django_p99_ms": 25,
+    "render_p50_ms": 5,
+    "post_rps": 500,
+    "post_p99_ms": 150,
+    "mail_idle_p95_s": 2,
+    "admin_p95_ms": 300,
+    "page_kb": 150,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- Load -------------------------------------------------------------------------------
+
+
+def wrk(url: str, seconds: float, *script_args: str, connections: int = CONNECTIONS) -> dict:
+    """One wrk run (2 threads); its figures in ms and requests/s."""
+    command = [
+        "wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
+        "-s", str(WRK_SCRIPT), url,
+    ]  # fmt: skip
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=seconds + 60
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    raw = json.loads(line[len("BENCH ") :])
+    latency = raw["latency_us"]
+    return {
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": latency["p50"] / 1000,
+        "p90_ms": latency["p90"] / 1000,
+        "p99_ms": latency["p99"] / 1000,
+        "max_ms": latency["max"] / 1000,
+        "errors": raw["errors"],
+        "bytes_per_request": round(raw["bytes"] / max(raw["requests"], 1)),
+    }
+
+
+def load(url: str, seconds: float, warmup: float, meter=None) -> dict:
+    """A warm-up run, then the measured one; with a CpuMeter, the CPU time per request."""
+    wrk(url, warmup)
+    if meter:
+        meter.start()
+    result = wrk(url, seconds)
+    if meter:
+        used = meter.stop()
+        result["cpu_ms_per_request"] = {
+            name: round(seconds * 1000 / max(result["requests"], 1), 3)
+            for name, seconds in used.items()
+        }
+    return result
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[bytes, dict]:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read(), dict(response.headers)
+
+
+# --- Guide ------------------------------------------------------------------------------
+
+
+def guide(stack: Stack, site_root: Path, args) -> dict:
+    direct = f"http://127.0.0.1:{stack.web_port}{GUIDE}"
+    proxied = f"http://127.0.0.1:{stack.proxy_port}{GUIDE}"
+    static = f"http://127.0.0.1:{stack.static_port}{GUIDE}"
+    html, _ = fetch(direct)
+    same, headers = fetch(proxied)
+    fetch(proxied)
+    _, again = fetch(proxied)
+    static_bytes, _ = fetch(static)
+    if not (html == same == static_bytes):
+        raise RuntimeError("nginx and gunicorn do not serve the same guide bytes")
+    log(f"guide: {len(html):,} bytes; through nginx: {again.get('X-Cache-Status')} on repeat")
+    results = {"html_bytes": len(html), "connections": CONNECTIONS, "seconds": args.duration}
+    targets = (
+        ("static", static, ("nginx",)),
+        ("proxy", proxied, ("nginx", "gunicorn")),
+        ("django", direct, ("gunicorn",)),
+    )
+    for name, url, processes in targets:
+        results[name] = load(url, args.duration, args.warmup, stack.cpu_meter(*processes))
+        log(
+            f"guide {name}: {results[name]['rps']:,.0f} req/s, "
+            f"p50 {results[name]['p50_ms']:.1f} ms, p99 {results[name]['p99_ms']:.1f} ms"
+        )
+    limit = results["static"]["rps"]
+    results["proxy_ratio"] = round(results["proxy"]["rps"] / limit, 3)
+    results["django_ratio"] = round(results["django"]["rps"] / limit, 4)
+    return results
+
+
+def write_static_copy(stack: Stack, site_root: Path) -> None:
+    html, _ = fetch(f"http://127.0.0.1:{stack.web_port}{GUIDE}")
+    target = site_root / GUIDE.strip("/") / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(html)
+    for path in [site_root, *site_root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+# --- Intake and mail -------------------------------------------------------------------
+
+
+def seconds_summary(samples: list[float]) -> dict:
+    if not samples:
+        return {"n": 0}
+    ordered = sorted(samples)
+    cuts = quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    return {
+        "n": len(ordered),
+        "p50_s": round(cuts[49], 3),
+        "p95_s": round(cuts[94], 3),
+        "max_s": round(ordered[-1], 3),
+    }
+
+
+def wait_for_mails(stack: Stack, sent: list[tuple[float, str]], timeout: float) -> list[float]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(stack.sink.arrival(reference) for _, reference in sent):
+            break
+        time.sleep(0.02)
+    return [
+        stack.sink.arrival(reference) - started
+        for started, reference in sent
+        if stack.sink.arrival(reference)
+    ]
+
+
+def mail_idle(stack: Stack, form: intake.PreparedForm, count: int) -> dict:
+    """One intake at a time on an idle site: submit, wait for its mail, repeat."""
+    latencies = []
+    for _ in range(count):
+        sent = intake.submit_probe(stack.web_port, form)
+        latencies += wait_for_mails(stack, [sent], timeout=30)
+        time.sleep(0.2)
+    result = seconds_summary(latencies)
+    result["lost"] = count - len(latencies)
+    return result
+
+
+def intake_count(stack: Stack) -> dict:
+    return json.loads(stack.python("bench.inprocess", "intakes").strip().splitlines()[-1])
+
+
+def intake_post(stack: Stack, form: intake.PreparedForm, work: Path, args) -> tuple[dict, dict]:
+    """wrk posts intakes at 50 connections while a probe submits one every half second."""
+    body = work / "intake-body.txt"
+    body.write_text(form.body)
+    url = f"http://127.0.0.1:{stack.web_port}{intake.POST_PATH}"
+    script_args = (str(body), form.content_type, form.cookie)
+    wrk(url, args.warmup, *script_args)
+    before = intake_count(stack)["total"]
+    wait_until(lambda: stack.sink.count() >= before, args.drain_timeout, "the warm-up's mails")
+
+    probes: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def probe():
+        while not stop.wait(0.5):
+            probes.append(intake.submit_probe(stack.web_port, form))
+
+    prober = threading.Thread(target=probe, daemon=True)
+    meter = stack.cpu_meter("gunicorn", "postgres", "redis", "worker").start()
+    prober.start()
+    started = time.monotonic()
+    result = wrk(url, args.duration, *script_args)
+    ended = time.monotonic()
+    stop.set()
+    prober.join()
+    after = intake_count(stack)["total"]
+    result["intakes_saved"] = after - before - len(probes)
+
+    # Every intake saved gets exactly one mail (the sink counts distinct references).
+    latencies = wait_for_mails(stack, probes, timeout=args.drain_timeout)
+    wait_until(lambda: stack.sink.count() >= after, args.drain_timeout, "the queue to drain")
+    drained = stack.sink.last_arrival()
+    # CPU from the first post to the last mail, for each intake saved meanwhile.
+    used = meter.stop()
+    result["cpu_ms_per_intake"] = {
+        name: round(seconds * 1000 / max(after - before, 1), 2) for name, seconds in used.items()
+    }
+    under_load = seconds_summary(latencies)
+    under_load.update(
+        {
+            "lost": len(probes) - len(latencies),
+            "queued_intakes": after - before,
+            "queue_drained_s_after_load": round(drained - ended, 1),
+            "worker_mails_per_s": round((after - before) / max(drained - started, 1e-9), 1),
+        }
+    )
+    return result, under_load
+
+
+# --- The run ----------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name.startswith("cardinal_bench"):
+        raise SystemExit("the bench database's name must start with cardinal_bench")
+    options = [
+        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+        "-U", parts.username or "postgres",
+    ]  # fmt: skip
+    subprocess.run(["dropdb", *options, "--if-exists", "--force", name], check=True)
+    subprocess.run(["createdb", *options, name], check=True)
+
+
+def check_tools() -> None:
+    missing = [tool for tool in ("wrk", "redis-server", "createdb") if not shutil.which(tool)]
+    if not Path(os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")).exists():
+        missing.append("nginx")
+    if missing:
+        raise SystemExit(f"missing: {', '.join(missing)} (make bench installs them)")
+
+
+def run(args) -> dict:
+    check_tools()
+    begun = time.monotonic()
+    load_before = os.getloadavg()
+    database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
+    work = Path(tempfile.mkdtemp(prefix="cardinal-bench-"))
+    site_root = work / "site"
+    results: dict = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(value, 2) for value in load_before],
+        },
+        "targets": TARGETS,
+    }
+    log(f"work directory {work}; database {urlsplit(database).path.lstrip('/')}")
+    recreate_database(database)
+    stack = Stack(work, database)
+    try:
+        stack.start_redis()
+        stack.start_smtp()
+        log("migrate, collectstatic, load_guides")
+        stack.manage("migrate", "--noinput", "-v0")
+        stack.manage("collectstatic", "--noinput", "-v0")
+        stack.manage("load_guides", "-v0")
+        stack.python("bench.inprocess", "setup")
+        stack.start_web()
+        stack.start_worker()
+        write_static_copy(stack, site_root)
+        stack.start_nginx(site_root)
+        results["commands"] = stack.describe_commands()
+        log("the shipped nginx config, checked with the real nginx")
+        results["nginx_checks"] = nginx_check.run(stack)
+        for item in results["nginx_checks"]:
+            log(f"  {'ok    ' if item['ok'] else 'FAILED'} {item['check']} {item['detail']}")
+        form = intake.prepare(stack.web_port)  # its start time ages during the guide runs
+
+        log("guide under load")
+        results["guide"] = guide(stack, site_root, args)
+
+        log("guide rendered in process")
+        results["render"] = json.loads(stack.python("bench.inprocess", "render").splitlines()[-1])
+
+        log("page weight")
+        results["page_weight"] = pageweight.measure(f"http://127.0.0.1:{stack.proxy_port}{GUIDE}")
+
+        intake.check_accepted(stack.web_port, form)
+        log("mail latency, idle")
+        results["mail_idle"] = mail_idle(stack, form, args.probes)
+        log("intake POST under load, and mail latency under that load")
+        results["intake_post"], results["mail_under_load"] = intake_post(stack, form, work, args)
+
+        if args.sizes:
+            log(f"admin pages at {', '.join(f'{size:,}' for size in args.sizes)} intakes")
+            sizes = ",".join(str(size) for size in args.sizes)
+            output = stack.python("bench.inprocess", "admin", "--sizes", sizes, "--fresh")
+            results["admin"] = json.loads(output.splitlines()[-1])
+    finally:
+        stack.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
+    results["duration_s"] = round(time.monotonic() - begun)
+    return results
+
+
+# --- The table --------------------------------------------------------------------------
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, result, target, met) for every figure of the issue."""
+    t = TARGETS
+    out: list[tuple[str, str, str, str]] = []
+
+    def add(measure: str, result: str, target: str = "", met: bool | None = None) -> None:
+        out.append((measure, result, target, "" if met is None else ("met" if met else "MISSED")))
+
+    def timing(run: dict) -> str:
+        errors = sum(run["errors"].values())
+        text = f"{run['rps']:,.0f} req/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms"
+        return text + (f", {errors} errors" if errors else "")
+
+    if c := results.get("nginx_checks"):
+        failed = [item["check"] for item in c if not item["ok"]]
+        add(
+            "Shipped nginx config under the real nginx (TLS): checks",
+            f"{len(c) - len(failed)} of {len(c)} passed"
+            + "".join(f"; FAILED: {f}" for f in failed),
+            "all pass",
+            not failed,
+        )
+    if g := results.get("guide"):
+        kb = g["html_bytes"] / 1024
+        add(f"Guide (baclofen, {kb:.0f} KB of HTML), wrk, {g['connections']} connections", "")
+        add("  (c) nginx serving the same bytes as a file", timing(g["static"]))
+        add("  (b) shipped nginx config -> gunicorn", timing(g["proxy"]))
+        add("  (a) gunicorn + Django alone", timing(g["django"]))
+        cpu = g["django"].get("cpu_ms_per_request", {}).get("gunicorn")
+        if cpu:
+            add("  (a) gunicorn CPU per request", f"{cpu * 1000:.0f} us")
+        ratio = g["proxy_ratio"]
+        add("  (b)/(c)", f"{ratio:.2f}", f">= {t['proxy_ratio']:.2f}", ratio >= t["proxy_ratio"])
+        ratio = g["django_ratio"]
+        add("  (a)/(c)", f"{ratio:.3f} (1/{1 / ratio:.1f})", ">= 1/20", ratio >= t["django_ratio"])
+        p99 = g["django"]["p99_ms"]
+        add("  (a) p99", f"{p99:.1f} ms", f"<= {t['django_p99_ms']} ms", p99 <= t["django_p99_ms"])
+    if r := results.get("render"):
+        view, stack = r["view"], r["full_stack_without_page_cache"]
+        add(
+            "Cold render in process (view, no page cache)",
+            f"p50 {view['p50_ms']:.2f} ms, p99 {view['p99_ms']:.2f} ms",
+            f"p50 <= {t['render_p50_ms']} ms",
+            view["p50_ms"] <= t["render_p50_ms"],
+        )
+        same = len(set(r["queries_by_guide"].values())) == 1
+        detail = " (the same for every guide)" if same else f" {r['queries_by_guide']}"
+        add("  queries per render", f"{r['queries']}{detail}", "constant", same)
+        add(
+            "  whole middleware stack, no page cache",
+            f"p50 {stack['p50_ms']:.2f} ms, p99 {stack['p99_ms']:.2f} ms",
+        )
+    if p := results.get("intake_post"):
+        add(
+            f"Intake POST, {CONNECTIONS} connections",
+            f"{timing(p)} ({p['intakes_saved']:,} intakes saved)",
+            f">= {t['post_rps']} req/s, p99 <= {t['post_p99_ms']} ms",
+            p["rps"] >= t["post_rps"] and p["p99_ms"] <= t["post_p99_ms"],
+        )
+        cpu = p["cpu_ms_per_intake"]
+        total = sum(cpu.values())
+        cores = results["machine"]["cpus"]
+        add(
+            "  CPU per intake, post to mail sent",
+            " + ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
+            + f" = {total:.1f} ms: at most {cores * 1000 / total:,.0f}/s on {cores} cores",
+        )
+    if (m := results.get("mail_idle")) and m.get("n"):
+        add(
+            f"Submit to navigator mail, idle (n={m['n']})",
+            f"p50 {m['p50_s']:.2f} s, p95 {m['p95_s']:.2f} s",
+            f"p95 <= {t['mail_idle_p95_s']} s",
+            m["p95_s"] <= t["mail_idle_p95_s"],
+        )
+    if (u := results.get("mail_under_load")) and u.get("n"):
+        add(
+            f"Submit to navigator mail, under the POST load (n={u['n']})",
+            f"p50 {u['p50_s']:.1f} s, p95 {u['p95_s']:.1f} s; {u['queued_intakes']:,} mails "
+            f"queued, the last {u['queue_drained_s_after_load']:.0f} s after the load "
+            f"({u['worker_mails_per_s']:.0f} mails/s)",
+        )
+    if a := results.get("admin"):
+        largest = a["sizes"][-1]
+        for name in ("intake list", "intake page", "overview"):
+            cells = ", ".join(
+                f"{size['intakes']:,}: {size['pages'][name]['p95_ms']:.0f} ms "
+                f"{size['pages'][name]['queries']} q"
+                for size in a["sizes"]
+            )
+            p95 = largest["pages"][name]["p95_ms"]
+            reached = largest["intakes"] >= 100_000
+            target = f"p95 <= {t['admin_p95_ms']} ms at 100,000"
+            add(
+                f"Admin {name}: p95 and queries, by intakes",
+                cells,
+                target if reached else f"{target} (not run)",
+                reached and p95 <= t["admin_p95_ms"],
+            )
+    if w := results.get("page_weight"):
+        archive = w["http_archive"]
+        add(
+            "Guide page weight, compressed, as received",
+            f"{w['total_kb']:.1f} KB in {w['requests']} responses",
+            f"<= {t['page_kb']} KB",
+            w["total_kb"] <= t["page_kb"],
+        )
+        add(
+            "  HTTP Archive median mobile page (2025)",
+            f"{archive['median_mobile_page_kb']:,} KB "
+            f"(inner pages: {archive['median_mobile_inner_page_kb']:,} KB)",
+        )
+    return out
+
+
+def table(results: dict) -> str:
+    lines = rows(results)
+    widths = [max(len(row[i]) for row in lines) for i in range(4)]
+    headers = ("Measure", "Result", "Target", "")
+    widths = [max(width, len(header)) for width, header in zip(widths, headers, strict=True)]
+    rule = "-+-".join("-" * width for width in widths)
+    format_row = lambda row: " | ".join(  # noqa: E731
+        cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+    ).rstrip()
+    machine = results["machine"]
+    head = (
+        f"Cardinal Recovery benchmark, {results['started_at']}, {machine['cpus']} CPUs, "
+        f"load average {machine['load_average_before'][0]} before and "
+        f"{machine.get('load_average_after', ['?'])[0]} after; {results.get('duration_s')} s"
+    )
+    return "\n".join([head, format_row(headers), rule, *map(format_row, lines)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per target")
+    parser.add_argument("--probes", type=int, default=20, help="intakes timed on an idle site")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(size) for size in text.split(",") if size],
+        default=[1_000, 10_000, 100_000],
+        help="intakes in the database for the admin pages (empty: skip)",
+    )
+    parser.add_argument("--drain-timeout", type=float, default=300)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
+    parser.add_argument("--quick", action="store_true", help="short runs, admin up to 10,000")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.probes = 3, 1, 5
+        args.sizes = [size for size in args.sizes if size <= 10_000]
+    results = run(args)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
+    text = json.dumps(results, indent=2)
+    (RESULTS / f"{stamp}.json").write_text(text + "\n")
+    (RESULTS / "latest.json").write_text(text + "\n")
+    print(table(results))
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)}/{stamp}.json and latest.json")
+
+
+if __name__ == "__main__":
+    main()

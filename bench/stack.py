@@ -1,0 +1,429 @@
+"""The production stack on loopback, for the benchmark: a Redis server of its own,
+gunicorn and the Celery worker started from deploy/Procfile, nginx with the
+shipped proxy rules, and an SMTP sink that records when each mail arrives.
+
+Every process runs in its own session and is stopped by its own process id.
+"""
+
+import email
+import os
+import re
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PROCFILE = ROOT / "deploy" / "Procfile"
+PROXY_RULES = ROOT / "deploy" / "nginx" / "cardinal-proxy.conf"
+NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the fields after the command name
+
+
+def process_tree(root: int) -> list[int]:
+    """The process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User plus system CPU time each process has used so far."""
+    times = {}
+    for pid in pids:
+        if fields := _stat(pid):
+            times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return times
+
+
+class CpuMeter:
+    """CPU seconds used by groups of processes between start() and stop()."""
+
+    def __init__(self, groups: dict):
+        self.groups = groups  # name -> callable returning the group's pids
+        self.before: dict[str, dict[int, float]] = {}
+
+    def start(self) -> "CpuMeter":
+        self.before = {name: cpu_seconds(pids()) for name, pids in self.groups.items()}
+        return self
+
+    def stop(self) -> dict[str, float]:
+        used = {}
+        for name, pids in self.groups.items():
+            after = cpu_seconds(set(pids()) | set(self.before[name]))
+            used[name] = sum(
+                seconds - self.before[name].get(pid, 0.0) for pid, seconds in after.items()
+            )
+        return used
+
+
+def procfile_command(name: str) -> str:
+    """The command line of a process type in deploy/Procfile."""
+    for line in PROCFILE.read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise KeyError(f"no '{name}' process in {PROCFILE}")
+
+
+class Process:
+    """A child process in its own session, its output in a log file."""
+
+    def __init__(self, name: str, command: list[str] | str, env: dict, logs: Path):
+        self.name = name
+        self.command = command
+        self.env = env
+        self.log_path = logs / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Process":
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                shell=isinstance(self.command, str),
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def check(self) -> None:
+        if not self.running:
+            raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+
+    def stop(self) -> None:
+        """SIGTERM to the session this process leads (its own children), then wait."""
+        if not self.running:
+            return
+        pgid = self.process.pid  # start_new_session: the child leads its own group
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+class MailSink:
+    """aiosmtpd handler: the arrival time (monotonic clock) of every intake mail."""
+
+    SUBJECT = re.compile(r"Intake (CR-[0-9A-Z]+) waiting")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.arrivals: dict[str, float] = {}
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        arrived = time.monotonic()
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        match = self.SUBJECT.search(message.get("Subject", ""))
+        if match:
+            with self._lock:
+                self.arrivals.setdefault(match.group(1), arrived)
+        return "250 Message accepted for delivery"
+
+    def arrival(self, reference: str) -> float | None:
+        with self._lock:
+            return self.arrivals.get(reference)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.arrivals)
+
+    def last_arrival(self) -> float | None:
+        with self._lock:
+            return max(self.arrivals.values(), default=None)
+
+
+class Stack:
+    """Everything `make bench` runs, on free loopback ports under one work directory."""
+
+    def __init__(self, work: Path, database_url: str):
+        self.work = work
+        self.logs = work / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.database_url = database_url
+        self.redis_port = free_port()
+        self.web_port = free_port()
+        self.static_port = free_port()
+        self.proxy_port = free_port()
+        self.static_root = work / "staticfiles"
+        self.processes: list[Process] = []
+        self.smtp: Controller | None = None
+        self.sink = MailSink()
+        self.smtp_port = free_port()
+        self.env = self._environment()
+
+    # --- Environment ----------------------------------------------------------------
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        env.update(
+            {
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+                "PYTHONUNBUFFERED": "1",
+                # Production settings, with throwaway secrets made for this run.
+                "DJANGO_DEBUG": "0",
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+                "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+                "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "SITE_URL": f"http://127.0.0.1:{self.proxy_port}",
+                # No TLS on loopback: the proxy says http, so Django must not redirect.
+                "DJANGO_SECURE_SSL_REDIRECT": "0",
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "STATIC_ROOT": str(self.static_root),
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(self.smtp_port),
+                "EMAIL_USE_TLS": "0",
+                "GUNICORN_BIND": f"127.0.0.1:{self.web_port}",
+                # One load generator posts from one address: lift the per-address
+                # limits for this run only (the product's defaults are untouched).
+                "ADMISSIONS_RATE_LIMIT": "100000000/h",
+                "ADMISSIONS_POST_RATE_LIMIT": "100000000/h",
+            }
+        )
+        return env
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
+
+    def python(self, *args: str, timeout: float | None = None) -> str:
+        """Run `python -m <args>` with the bench environment; its standard output."""
+        result = subprocess.run(
+            [sys.executable, "-m", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            stdout=subprocess.PIPE,
+            timeout=timeout,
+            text=True,
+        )
+        return result.stdout
+
+    # --- Services -------------------------------------------------------------------
+
+    def start_redis(self) -> None:
+        command = [
+            "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.work),
+        ]  # fmt: skip
+        self.processes.append(Process("redis", command, self.env, self.logs).start())
+        wait_until(lambda: port_open(self.redis_port), 15, "redis-server")
+
+    def start_smtp(self) -> None:
+        self.smtp = Controller(self.sink, hostname="127.0.0.1", port=self.smtp_port)
+        self.smtp.start()
+
+    def start_web(self) -> Process:
+        web = Process("gunicorn", procfile_command("web"), self.env, self.logs).start()
+        self.processes.append(web)
+
+        def healthy():
+            web.check()
+            return http_status(f"http://127.0.0.1:{self.web_port}/healthz") == 200
+
+        wait_until(healthy, 60, "gunicorn")
+        return web
+
+    def start_worker(self) -> Process:
+        worker = Process("worker", procfile_command("worker"), self.env, self.logs).start()
+        self.processes.append(worker)
+        ping = [
+            sys.executable, "-m", "celery", "-A", "cardinal", "inspect", "ping", "--timeout", "1",
+        ]  # fmt: skip
+
+        def ready():
+            worker.check()
+            result = subprocess.run(ping, cwd=ROOT, env=self.env, capture_output=True, check=False)
+            return result.returncode == 0
+
+        wait_until(ready, 60, "the Celery worker")
+        return worker
+
+    def start_nginx(self, site_root: Path) -> Process:
+        prefix = self.work / "nginx"
+        prefix.mkdir(exist_ok=True)
+        for path in (self.work, prefix, site_root, self.static_root):
+            path.chmod(0o755)  # nginx's workers run as another user when started as root
+        conf = prefix / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(
+                prefix=prefix,
+                site_root=site_root,
+                static_root=self.static_root,
+                web_port=self.web_port,
+                static_port=self.static_port,
+                proxy_port=self.proxy_port,
+                proxy_rules=PROXY_RULES,
+            )
+        )
+        command = [NGINX, "-c", str(conf), "-p", str(prefix)]
+        subprocess.run([*command, "-t", "-q"], check=True)
+        nginx = Process("nginx", command, self.env, self.logs).start()
+        self.processes.append(nginx)
+        wait_until(lambda: port_open(self.proxy_port), 15, "nginx")
+        return nginx
+
+    def process(self, name: str) -> Process:
+        return next(process for process in self.processes if process.name == name)
+
+    def database_backends(self) -> list[int]:
+        """PostgreSQL's server processes for the bench database."""
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        result = subprocess.run(
+            ["psql", self.database_url, "-tAc", query], capture_output=True, text=True, check=False
+        )
+        return [int(line) for line in result.stdout.split() if line.isdigit()]
+
+    def cpu_meter(self, *names: str) -> CpuMeter:
+        groups = {
+            "gunicorn": lambda: process_tree(self.process("gunicorn").process.pid),
+            "worker": lambda: process_tree(self.process("worker").process.pid),
+            "redis": lambda: [self.process("redis").process.pid],
+            "postgres": self.database_backends,
+            "nginx": lambda: process_tree(self.process("nginx").process.pid),
+        }
+        return CpuMeter({name: groups[name] for name in names})
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+        if self.smtp:
+            self.smtp.stop()
+            self.smtp = None
+
+    def describe_commands(self) -> dict:
+        return {
+            "web": procfile_command("web"),
+            "worker": shlex.split(procfile_command("worker"))[0] + " ... (deploy/Procfile)",
+        }
+
+
+# Two servers in one nginx: (c) the guide's bytes as a static file, the limit; and
+# (b) the site as deploy/nginx/cardinal.conf serves it (gzip, /static/, and the
+# shipped proxy rules, included as they are), on plain HTTP instead of TLS. Access
+# logs are off in both, so they are compared on the same terms.
+NGINX_CONF = """\
+worker_processes auto;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+daemon off;
+
+events {{
+    worker_connections 4096;
+}}
+
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+
+    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=cardinal_pages:10m
+                     max_size=100m inactive=10m use_temp_path=off;
+
+    upstream cardinal_web {{
+        server 127.0.0.1:{web_port};
+        keepalive 32;
+    }}
+
+    server {{
+        listen 127.0.0.1:{static_port};
+        root {site_root};
+    }}
+
+    server {{
+        listen 127.0.0.1:{proxy_port};
+        client_max_body_size 128k;
+
+        gzip on;
+        gzip_types text/css application/javascript application/json image/svg+xml application/xml;
+        gzip_min_length 1024;
+
+        location /static/ {{
+            alias {static_root}/;
+            gzip_static on;
+            add_header Cache-Control "public, max-age=31536000, immutable";
+        }}
+
+        include {proxy_rules};
+    }}
+}}
+"""
