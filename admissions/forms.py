@@ -19,6 +19,7 @@ from admissions.models import Intake
 STARTED_SALT = "admissions.intake.started"
 SOURCE_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 ALLOWED_CONTROL_CHARACTERS = {"\n", "\r", "\t"}
+LINE_BREAKS = {"\n", "\r", "\u2028", "\u2029"}
 
 US_STATES = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
@@ -42,6 +43,14 @@ def no_control_characters(value: str) -> None:
     for char in value:
         if unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROL_CHARACTERS:
             raise ValidationError("Please remove unusual invisible characters.", code="control")
+
+
+def one_line(value: str) -> None:
+    """Reject line breaks in a one-line field. A browser strips them from a text
+    input, so only a program sends them; kept, they could start a new header
+    wherever the value is reused (a mail, an export)."""
+    if any(char in LINE_BREAKS for char in value):
+        raise ValidationError("Please keep this on one line.", code="line_break")
 
 
 class TelInput(forms.TextInput):
@@ -87,7 +96,7 @@ class IntakeForm(forms.Form):
         label="First name",
         max_length=60,
         help_text="Or any name you would like us to use.",
-        validators=[no_control_characters],
+        validators=[no_control_characters, one_line],
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     phone = PhoneField(
@@ -132,13 +141,13 @@ class IntakeForm(forms.Form):
         label="Insurance provider (optional)",
         required=False,
         max_length=100,
-        validators=[no_control_characters],
+        validators=[no_control_characters, one_line],
     )
     insurance_member_id = forms.CharField(
         label="Insurance member ID (optional)",
         required=False,
         max_length=40,
-        validators=[no_control_characters],
+        validators=[no_control_characters, one_line],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     message = forms.CharField(
