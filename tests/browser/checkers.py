@@ -4,6 +4,8 @@
 - run_vnu({name: html}): the Nu Html Checker over many documents in one Java run.
 - horizontal_overflow(page): how many CSS px the page scrolls sideways.
 - small_tap_targets(page): visible controls smaller than 24x24 CSS px (WCAG 2.5.8).
+- small_text(page): reading text set under 16 CSS px.
+- long_lines(page): paragraphs whose lines hold over 80 characters (or run over 760 px).
 - assert_clean(problems, where): fails with one line per problem (rule, target, message).
 
 The checkers come from node_modules (package.json, installed by `make test`).
@@ -312,4 +314,88 @@ def small_tap_targets(page, minimum: int = MIN_TARGET_PX) -> list[Problem]:
             ),
         )
         for item in page.evaluate(_SMALL_TARGETS, [INTERACTIVE, minimum])
+    ]
+
+
+# Type -------------------------------------------------------------------------------
+
+# Reading text is what sits in paragraphs, list items, table cells, captions, form
+# labels and hints in main: each one's own computed font-size counts (a citation
+# mark or a badge inside one may be smaller).
+READING_TEXT = ", ".join(
+    f"main {part}"
+    for part in ("p", "li", "dd", "td", "th", "figcaption", "label", "legend", ".form-text")
+)
+
+_SMALL_TEXT = (
+    """([selector, minimum]) => {
+    """
+    + _CSS_PATH
+    + """
+    return [...document.querySelectorAll(selector)]
+        .filter((el) => el.checkVisibility() && /\\p{L}{2,}/u.test(el.innerText))
+        .map((el) => ({target: cssPath(el), size: parseFloat(getComputedStyle(el).fontSize),
+                       text: el.innerText.trim()}))
+        .filter((item) => item.size + 0.01 < minimum);
+}"""
+)
+
+
+def small_text(page, minimum: float = 16, selector: str = READING_TEXT) -> list[Problem]:
+    """Reading text in main (see READING_TEXT) set in type under minimum CSS px."""
+    return [
+        Problem(
+            rule="text-size",
+            target=item["target"],
+            message=f"{item['size']:.1f} px text, needs at least {minimum:g} px "
+            f"(text {item['text'][:40]!r})",
+        )
+        for item in page.evaluate(_SMALL_TEXT, [selector, minimum])
+    ]
+
+
+# How many characters fit on one line of a paragraph: its content width divided by
+# the average width of its own characters in its own font (bold or italic words in
+# it are wider, so this errs on the long side). Only paragraphs and list items laid
+# out as blocks of text that wrap onto a second line are measured; a short one is
+# as long as its text.
+_LONG_LINES = (
+    """([selector, maxChars, maxWidth]) => {
+    """
+    + _CSS_PATH
+    + """
+    const canvas = document.createElement("canvas").getContext("2d");
+    const found = [];
+    for (const el of document.querySelectorAll(selector)) {
+        const style = getComputedStyle(el);
+        // A row of buttons (display: flex) is not a line of text.
+        if (!el.checkVisibility() || !["block", "list-item"].includes(style.display)) continue;
+        const text = el.innerText.replace(/\\s+/g, " ").trim();
+        const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
+        const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+        const width = el.clientWidth - padding;
+        if (text.length < 2 || el.clientHeight < 1.5 * lineHeight) continue;
+        const font = [style.fontStyle, style.fontWeight, style.fontSize, style.fontFamily];
+        canvas.font = font.join(" ");
+        const chars = width / (canvas.measureText(text).width / text.length);
+        if (chars > maxChars || width > maxWidth) {
+            found.push({target: cssPath(el), chars, width});
+        }
+    }
+    return found;
+}"""
+)
+
+
+def long_lines(page, max_chars: int = 80, max_width: int = 760, selector: str = "main p, main li"):
+    """Wrapping paragraphs and list items whose lines hold over max_chars characters
+    or run over max_width CSS px."""
+    return [
+        Problem(
+            rule="line-length",
+            target=item["target"],
+            message=f"about {item['chars']:.0f} characters ({item['width']:.0f} px) a line, "
+            f"keep it to {max_chars} characters and {max_width} px",
+        )
+        for item in page.evaluate(_LONG_LINES, [selector, max_chars, max_width])
     ]

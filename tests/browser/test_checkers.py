@@ -10,11 +10,14 @@ from tests.browser.checkers import (
     assert_clean,
     assert_no_horizontal_overflow,
     horizontal_overflow,
+    long_lines,
     run_axe,
     run_vnu,
     small_tap_targets,
+    small_text,
 )
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.gate import call_button, structure
 
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken.html"
 
@@ -103,3 +106,68 @@ def test_tiny_button_and_lone_small_link_are_reported_but_a_link_in_a_sentence_i
     assert sorted(found) == ["main > button.tiny", "main > p:nth-of-type(5) > a.lonely"]
     with pytest.raises(AssertionError, match=r"\[target-size\] main > button\.tiny: 10\.0x10\.0"):
         assert_clean(problems, "broken.html")
+
+
+def test_paragraph_in_small_type_is_reported_but_a_small_link_in_a_paragraph_is_not(
+    broken_page,
+):
+    problems = small_text(broken_page)
+
+    assert [problem.target for problem in problems] == ["main > p.small-print:nth-of-type(6)"]
+    assert problems[0].message.startswith("12.0 px text, needs at least 16 px")
+    with pytest.raises(AssertionError, match=r"\[text-size\] main > p\.small-print"):
+        assert_clean(problems, "broken.html")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_lines_of_over_80_characters_are_reported_on_a_wide_screen(browser, viewport):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(BROKEN.as_uri())
+    found = {problem.target: problem.message for problem in long_lines(page)}
+    context.close()
+
+    if viewport is PHONE:
+        assert found == {}
+        return
+    long = found["main > p.long:nth-of-type(7)"]
+    characters = int(re.match(r"about (\d+) characters", long).group(1))
+    assert characters > 120
+    assert "#notes" not in found  # a paragraph of one short line is as long as its text
+
+
+def test_missing_landmarks_are_reported(broken_page):
+    problems = structure(broken_page)
+
+    assert [(problem.rule, problem.target) for problem in problems] == [
+        ("landmarks", "banner"),
+        ("landmarks", "contentinfo"),
+        ("landmarks", "navigation"),
+    ]
+
+
+CALL_BUTTON_PAGE = """<!doctype html><html lang="en"><head><title>Call</title>
+<style>body {{ margin: 0; }} .tall {{ height: 3000px; }} .call-fab {{ {style} }}</style></head>
+<body><a class="call-fab" href="tel:+12025550147">Call us</a><div class="tall"></div>
+<footer class="site-footer"><div class="container">The end</div></footer></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("viewport", "style", "expected"),
+    [
+        (PHONE, "", ["not fixed in view at the top", "not fixed in view at the end"]),
+        (PHONE, "position: fixed; bottom: 0", ["the end of the page stays under the button"]),
+        (DESKTOP, "position: fixed; bottom: 0", ["shown at desktop size"]),
+    ],
+    ids=["phone-scrolls-away", "phone-covers-the-end", "desktop"],
+)
+def test_call_button_that_scrolls_away_covers_the_end_or_shows_on_a_desktop_is_reported(
+    browser, viewport, style, expected
+):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_content(CALL_BUTTON_PAGE.format(style=style))
+    problems = call_button(page, "phone" if viewport is PHONE else "desktop")
+    context.close()
+
+    assert [problem.message for problem in problems] == expected

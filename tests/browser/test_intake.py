@@ -15,6 +15,7 @@ from tests.browser.checkers import (
     small_tap_targets,
 )
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.visitor import fill_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,18 +45,6 @@ def navigator(django_user_model):
     )
     user.groups.add(group)
     return user
-
-
-def fill_form(page, phone: str) -> None:
-    page.get_by_label("First name").fill("Rosalind")
-    page.get_by_role("textbox", name="Phone number").fill(phone)
-    page.get_by_role("radio", name="Text message", exact=True).check()
-    page.get_by_role("radio", name="Evening (5 pm to 8 pm)").check()
-    page.get_by_role("radio", name="Yes", exact=True).check()
-    page.get_by_role("radio", name="A loved one").check()
-    page.get_by_role("checkbox", name="Alcohol", exact=True).check()
-    page.get_by_label("Anything you would like us to know?").fill("Please call after work.")
-    page.get_by_label("I agree that Cardinal Recovery").check()
 
 
 def request_callback(page, site_url, screenshot, size: str) -> str:

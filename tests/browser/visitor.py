@@ -1,0 +1,58 @@
+"""What a visitor does in the browser, shared by the browser tests."""
+
+import re
+
+from playwright.sync_api import expect
+
+FOCUS_RING = """(el) => {
+    const style = getComputedStyle(el);
+    return {
+        focusVisible: el.matches(":focus-visible"),
+        outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+        shadow: style.boxShadow !== "none",
+    };
+}"""
+
+
+def focus_ring(locator) -> dict:
+    """Whether the element shows focus: :focus-visible, a 2 px outline or a box shadow."""
+    return locator.evaluate(FOCUS_RING)
+
+
+def is_focused(locator) -> bool:
+    return locator.evaluate("(el) => el === document.activeElement")
+
+
+def tab_to(tab, locator, limit: int = 20) -> None:
+    """Press Tab until the locator has focus; fail after limit presses."""
+    for _ in range(limit):
+        tab.keyboard.press("Tab")
+        if is_focused(locator):
+            return
+    raise AssertionError(f"{locator} was not reached in {limit} presses of Tab")
+
+
+def fill_form(page, phone: str) -> None:
+    """Answer the intake form's questions; the phone number is the caller's."""
+    page.get_by_label("First name").fill("Rosalind")
+    page.get_by_role("textbox", name="Phone number").fill(phone)
+    page.get_by_role("radio", name="Text message", exact=True).check()
+    page.get_by_role("radio", name="Evening (5 pm to 8 pm)").check()
+    page.get_by_role("radio", name="Yes", exact=True).check()
+    page.get_by_role("radio", name="A loved one").check()
+    page.get_by_role("checkbox", name="Alcohol", exact=True).check()
+    page.get_by_label("Anything you would like us to know?").fill("Please call after work.")
+    page.get_by_label("I agree that Cardinal Recovery").check()
+
+
+def send_empty_form(page) -> None:
+    """Send the intake form without an answer: it comes back with its errors."""
+    page.get_by_role("button", name="Request my callback").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+
+
+def send_filled_form(page) -> None:
+    """Send the intake form answered in full: the thanks page follows."""
+    fill_form(page, phone="(415) 555-2671")
+    page.get_by_role("button", name="Request my callback").click()
+    page.wait_for_url(re.compile(r"/admissions/thanks/$"))
