@@ -38,7 +38,7 @@ def test_phone_visitor_can_open_the_menu_and_reach_the_helpline(browser, site_ur
     call = page.locator(".call-fab")
     assert call.is_visible()
     assert call.get_attribute("href").startswith("tel:+1")
-    screenshot(page, "home-phone")
+    screenshot(page, "chrome-menu-open-phone")
     context.close()
 
 
@@ -52,5 +52,5 @@ def test_skip_link_moves_keyboard_focus_to_the_main_content(browser, site_url, s
     assert skip.is_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
-    screenshot(page, "home-desktop")
+    screenshot(page, "chrome-skip-link-desktop")
     context.close()
