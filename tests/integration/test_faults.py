@@ -280,9 +280,12 @@ def test_database_outage_answers_a_friendly_503_and_the_site_recovers_by_itself(
     assert 'href="tel:' in response.text and "call us" in response.text.lower()
     for leak in ("Traceback", "OperationalError", "psycopg", "could not connect", "5432"):
         assert leak not in response.text
+    home = visitor.get("/")  # any page that reads the database
+    assert home.status == 503 and 'href="tel:' in home.text
     ready = visitor.get("/readyz")
     assert ready.status == 503
     assert '"database": "unavailable"' in ready.text
+    assert visitor.get("/healthz").status == 200  # alive: nothing to restart
     assert not Intake.objects.exists()
 
     running.database.restore()
