@@ -25,6 +25,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import prefetch_related_objects  # noqa: E402
+from django.template.loader import get_template  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -34,8 +36,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from admissions.models import AccessRecord, Intake, IntakeActivity  # noqa: E402
 from admissions.services import NAVIGATORS_GROUP  # noqa: E402
 from bench import seed  # noqa: E402
-from education.models import Guide  # noqa: E402
-from education.views import guide_detail  # noqa: E402
+from education.models import Guide, page_prefetches  # noqa: E402
+from education.views import guide_detail, guide_page_context  # noqa: E402
 
 HOST = "127.0.0.1"
 NAVIGATOR_COUNT = 4
@@ -142,10 +144,38 @@ def render(args) -> dict:
     return {
         "slug": args.slug,
         "html_bytes": once()[1],
+        "parts_p50_ms": render_parts(args.slug, args.n, args.warmup),
         "view": summary(view_times),
         "full_stack_without_page_cache": summary(stack_times),
         "queries": queries[args.slug],
         "queries_by_guide": queries,
+    }
+
+
+def render_parts(slug: str, n: int, warmup: int) -> dict:
+    """Where a render's time goes: the guide row, the four prefetches, the context
+    (JSON-LD) and the template (with the context processors)."""
+    request = RequestFactory(HTTP_HOST=HOST).get(reverse("education:guide-detail", args=[slug]))
+    template = get_template("education/guide_detail.html")
+
+    def once():
+        marks = [time.perf_counter()]
+        guide = Guide.objects.published().filter(slug=slug).first()
+        marks.append(time.perf_counter())
+        prefetch_related_objects([guide], *page_prefetches())
+        marks.append(time.perf_counter())
+        context = guide_page_context(guide)
+        marks.append(time.perf_counter())
+        template.render(context, request)
+        marks.append(time.perf_counter())
+        return [later - earlier for earlier, later in zip(marks, marks[1:], strict=False)]
+
+    for _ in range(warmup):
+        once()
+    columns = zip(*(once() for _ in range(n)), strict=True)
+    names = ("guide row", "prefetches", "context", "template")
+    return {
+        name: ms(statistics.median(column)) for name, column in zip(names, columns, strict=True)
     }
 
 
