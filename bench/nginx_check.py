@@ -138,6 +138,12 @@ def checks(stack, https: int, http_port: int) -> list[dict]:
         and again == html,
         f"{first.getheader('X-Cache-Status')}, then {second.getheader('X-Cache-Status')}",
     )
+    campaign, body, _ = _get(https, GUIDE + "?utm_source=newsletter")
+    check(
+        "a campaign query string is served from the same cache entry",
+        campaign.getheader("X-Cache-Status") in {"HIT", "STALE", "UPDATING"} and body == html,
+        str(campaign.getheader("X-Cache-Status")),
+    )
     wanted = ["Content-Security-Policy", "Strict-Transport-Security", "ETag", "Cache-Control"]
     missing = [name for name in wanted if not second.getheader(name)]
     check("a cached page keeps the site's headers (CSP, HSTS, ETag)", not missing, str(missing))
