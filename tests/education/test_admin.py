@@ -227,11 +227,12 @@ def test_source_admin_shows_where_each_source_is_cited(client, editor, make_guid
     assert "Not cited by any guide" in client.get(unused).content.decode()
 
 
-def test_reviewer_approval_of_a_testimonial_records_who_approved(client, reviewer, make_guide):
+def _approve_consented_testimonial_as(client, user, guide):
+    """Post the admin form approving a testimonial with consent on file."""
     testimonial = models.Testimonial.objects.create(
-        guide=make_guide(), text="Helped me", attribution="J.M.", consent_on_file=True
+        guide=guide, text="Helped me", attribution="J.M.", consent_on_file=True
     )
-    client.force_login(reviewer)
+    client.force_login(user)
     url = reverse("admin:education_testimonial_change", args=[testimonial.pk])
     data = {
         "guide": testimonial.guide_id,
@@ -243,25 +244,16 @@ def test_reviewer_approval_of_a_testimonial_records_who_approved(client, reviewe
     }
     assert client.post(url, data).status_code == 302
     testimonial.refresh_from_db()
+    return testimonial
+
+
+def test_reviewer_approval_of_a_testimonial_records_who_approved(client, reviewer, make_guide):
+    testimonial = _approve_consented_testimonial_as(client, reviewer, make_guide())
     assert testimonial.approved and testimonial.approved_by == reviewer
 
 
 def test_editor_cannot_approve_a_testimonial(client, editor, make_guide):
-    testimonial = models.Testimonial.objects.create(
-        guide=make_guide(), text="Helped me", attribution="J.M.", consent_on_file=True
-    )
-    client.force_login(editor)
-    url = reverse("admin:education_testimonial_change", args=[testimonial.pk])
-    data = {
-        "guide": testimonial.guide_id,
-        "text": testimonial.text,
-        "attribution": "J.M.",
-        "consent_on_file": "on",
-        "approved": "on",
-        "_save": "Save",
-    }
-    assert client.post(url, data).status_code == 302
-    testimonial.refresh_from_db()
+    testimonial = _approve_consented_testimonial_as(client, editor, make_guide())
     assert not testimonial.approved and testimonial.approved_by is None
 
 
