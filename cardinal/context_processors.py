@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from cardinal.phone import tel_uri
+from cardinal.lib.phone import tel_uri
 
 SAMHSA_HELPLINE = "1-800-662-4357"
 

@@ -279,7 +279,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"
 # Lockouts count per client address as our own proxies report it (X-Forwarded-For,
 # ADMISSIONS_PROXY_HOPS deep), not the proxy's address that every visitor shares.
-AXES_CLIENT_IP_CALLABLE = "cardinal.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "cardinal.lib.client_ip.client_ip"
 LOGIN_URL = "admin:login"
 # Staff pass a second factor (TOTP) before the admin opens; on by default in production.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from cardinal.context_processors import site
-from cardinal.jsonld import json_ld
-from cardinal.phone import tel_uri
+from cardinal.lib.jsonld import json_ld
+from cardinal.lib.phone import tel_uri
 from education.models import Guide
 
 logger = logging.getLogger(__name__)
