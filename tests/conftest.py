@@ -29,3 +29,18 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def navigator(django_user_model):
+    """A navigator with an email address: the person new intakes are mailed to."""
+    from admissions.roles import NAVIGATORS_GROUP
+    from tests.factories import make_user
+
+    return make_user("nora", NAVIGATORS_GROUP)
+
+
+@pytest.fixture
+def two_factor_off(settings):
+    """Staff go straight to the admin; two-factor sign-in has tests of its own."""
+    settings.STAFF_REQUIRE_2FA = False

@@ -1,28 +1,8 @@
-"""Groups of the admissions workflow and the permissions they hold.
-
-Navigators work the intake queue; Admissions supervisors also export intakes
-and read the access records. Both see personal details. Other staff (content
-editors) hold no admissions permission and see no intake.
-"""
+"""Groups of the admissions workflow and the permissions they hold (admissions.roles)."""
 
 from django.db import migrations
 
-from cardinal.migration_helpers import group_permission_operations
-
-NAVIGATOR_PERMISSIONS = [
-    "view_intake",
-    "change_intake",
-    "view_personal_data",
-    "add_intakeactivity",
-    "view_intakeactivity",
-    "view_admissionsoverview",
-]
-SUPERVISOR_PERMISSIONS = NAVIGATOR_PERMISSIONS + ["export_intakes", "view_accessrecord"]
-
-GROUPS = {"Navigators": NAVIGATOR_PERMISSIONS, "Admissions supervisors": SUPERVISOR_PERMISSIONS}
-
-
-create_groups, remove_groups = group_permission_operations("admissions", GROUPS)
+from admissions.roles import groups_create, groups_remove
 
 
 class Migration(migrations.Migration):
@@ -32,4 +12,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_groups, remove_groups)]
+    operations = [migrations.RunPython(groups_create, groups_remove)]
