@@ -19,7 +19,7 @@ from django_ratelimit.core import get_usage
 from admissions import services
 from admissions.forms import IntakeForm
 from admissions.models import new_reference
-from cardinal.client_ip import client_ip as request_client_ip
+from cardinal.lib.client_ip import client_ip as request_client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ POSTED_GROUP = "admissions.intake.posted"
 
 def client_ip(group: str, request: HttpRequest) -> str:
     """The key of the rate limits: the visitor's address, seen through our own
-    proxies (cardinal.client_ip, which staff sign-in lockouts use too)."""
+    proxies (cardinal.lib.client_ip, which staff sign-in lockouts use too)."""
     return request_client_ip(request) or "unknown"
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
-from cardinal.jsonld import json_ld
+from cardinal.lib.jsonld import json_ld
 from education.models import Guide, page_prefetches
 from education.page_cache import cacheable
 from education.seo import guide_structured_data

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from cardinal.migration_helpers import group_permission_operations
+from cardinal.lib.migration_helpers import group_permission_operations
 
 EDITOR_PERMISSIONS = [
     "add_guide",

@@ -5,7 +5,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client, RequestFactory
 
-from cardinal.client_ip import client_ip
+from cardinal.lib.client_ip import client_ip
 
 PASSWORD = "correct horse battery staple 42"
 PROXY = "127.0.0.1"  # nginx on the same machine: REMOTE_ADDR of every request
