@@ -1,10 +1,19 @@
-"""Reading level of the guides (Flesch-Kincaid grade via textstat)."""
+"""Reading level of the guides (Flesch-Kincaid grade, CMU dictionary syllables)."""
+
+import socket
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from education.readability import grade_level, readable_text
+from education import readability
+from education.readability import (
+    grade_level,
+    readable_text,
+    sentence_count,
+    syllable_count,
+    words,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +34,46 @@ def test_grade_rises_with_long_words_and_sentences():
     assert grade_level(DENSE) > 16
 
 
-def test_syllables_come_from_the_shipped_dictionary_without_downloading(monkeypatch):
-    import nltk
+def test_grade_is_the_flesch_kincaid_formula():
+    # 17 one-syllable words in 3 sentences: 0.39 * 17 / 3 + 11.8 * 1 - 15.59 = -1.58
+    assert grade_level(PLAIN) == -1.6
+    assert grade_level("") == 0.0
 
-    def no_download(*args, **kwargs):
-        raise AssertionError("tried to download")
 
-    monkeypatch.setattr(nltk, "download", no_download)
+def test_punctuation_is_dropped_and_contractions_keep_their_apostrophe():
+    assert words("Don't stop: it's 'quoted', well-known!") == [
+        "don't",
+        "stop",
+        "it's",
+        "quoted",
+        "wellknown",
+    ]
+
+
+def test_a_sentence_of_two_words_adds_its_words_but_is_not_counted():
+    text = "Side effects.\nThe cat sat on the mat. It was a warm day."
+    assert sentence_count(text) == 2
+    assert len(words(text)) == 13
+    assert sentence_count("Yes.") == 1
+
+
+def test_syllables_come_from_the_shipped_dictionary_without_the_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    readability._pronunciations.cache_clear()
+    syllable_count.cache_clear()
+    # Hyphenation alone would count one syllable in each of these.
+    assert [syllable_count(word) for word in ("area", "idea", "medicine")] == [3, 3, 3]
     assert grade_level("Alcohol use disorder is treatable.") > 0
+
+
+def test_a_word_missing_from_the_dictionary_is_counted_by_hyphenation():
+    assert "baclofen" not in readability._pronunciations()
+    assert syllable_count("baclofen") == 2
+    assert syllable_count("naltrexone") == 3
 
 
 @pytest.fixture
