@@ -9,7 +9,6 @@ intakes writes an AccessRecord.
 import re
 from urllib.parse import urlencode
 
-import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -31,6 +30,7 @@ from admissions.models import (
     Intake,
     IntakeActivity,
 )
+from cardinal.lib.phone import phone_display, phone_e164
 
 PERSONAL_DATA_PERMISSION = "admissions.view_personal_data"
 EXPORT_PERMISSION = "admissions.export_intakes"
@@ -217,18 +217,14 @@ class IntakeAdmin(admin.ModelAdmin):
         if REFERENCE_PATTERN.fullmatch(term.upper()):
             params["q"] = term.upper()
             return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
-        try:
-            number = phonenumbers.parse(term, "US")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_possible_number(number):
+        e164 = phone_e164(term)
+        if e164 is None:
             self.message_user(
                 request,
                 "Enter a reference such as CR-7K3F9Q, or a whole phone number.",
                 messages.WARNING,
             )
             return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         matches = Intake.objects.with_phone(e164).count()
         services.access_record_write(
             user=request.user,
@@ -313,13 +309,7 @@ class IntakeAdmin(admin.ModelAdmin):
 
     @admin.display(description="phone")
     def phone_link(self, obj):
-        try:
-            display = phonenumbers.format_number(
-                phonenumbers.parse(obj.phone, "US"), phonenumbers.PhoneNumberFormat.NATIONAL
-            )
-        except phonenumbers.NumberParseException:
-            display = obj.phone
-        return format_html('<a href="tel:{}">{}</a>', obj.phone, display)
+        return format_html('<a href="tel:{}">{}</a>', obj.phone, phone_display(obj.phone))
 
     @admin.display(description="substances of concern")
     def substances_display(self, obj):

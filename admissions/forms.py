@@ -4,7 +4,6 @@ import re
 import time
 import unicodedata
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core import signing
@@ -15,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from admissions import consent
 from admissions.models import Intake
+from cardinal.lib.phone import phone_e164
 
 STARTED_SALT = "admissions.intake.started"
 SOURCE_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -75,13 +75,10 @@ class PhoneField(forms.CharField):
         value = super().clean(value)
         if not value:
             return value
-        try:
-            number = phonenumbers.parse(value, self.region)
-        except phonenumbers.NumberParseException:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not phonenumbers.is_valid_number(number):
+        e164 = phone_e164(value, self.region)
+        if e164 is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164
 
 
 def consent_label():

@@ -368,6 +368,28 @@ def test_search_by_phone_posts_and_filters_by_hash_without_the_number_in_the_url
     assert record.user == navigator and record.detail == "2 intakes matched"
 
 
+@pytest.mark.parametrize("term", ["(555) 555-0100", "555-1234", "not a phone"])
+def test_search_for_a_number_the_form_would_refuse_warns_and_records_nothing(
+    client, navigator, make_intake, term
+):
+    make_intake(phone="+15555550100")  # stored before the form checked numbers
+    client.force_login(navigator)
+    response = client.post(f"{LIST}find/", {"q": term, "status__exact": "new"}, follow=True)
+    assert response.redirect_chain == [(f"{LIST}?status__exact=new", 302)]
+    [message] = [str(message) for message in response.context["messages"]]
+    assert message == "Enter a reference such as CR-7K3F9Q, or a whole phone number."
+    assert not AccessRecord.objects.filter(action="search").exists()
+
+
+def test_phone_is_shown_as_dialled_and_linked_in_e164(client, navigator, make_intake):
+    local, abroad = make_intake(), make_intake(phone="+442079460958")
+    client.force_login(navigator)
+    html = client.get(change_url(local)).content.decode()
+    assert f'<a href="tel:{PHONE_E164}">(415) 555-2671</a>' in html
+    html = client.get(change_url(abroad)).content.decode()
+    assert '<a href="tel:+442079460958">+44 20 7946 0958</a>' in html
+
+
 def test_search_form_posts(client, navigator):
     client.force_login(navigator)
     html = client.get(LIST).content.decode()
