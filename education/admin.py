@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from education.models import FAQ, REVIEW_INTERVAL, Guide, Source, Testimonial, page_prefetches
+from education.services import guide_render
 from education.views import guide_page_context
 
 PUBLISH_PERMISSION = "education.publish_guide"
@@ -131,8 +132,8 @@ class GuideAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # Render again now the FAQs are saved: citation numbers run across the page.
-        form.instance.save()
+        # Rendered once the FAQs are saved: citation numbers run across the page.
+        guide_render(guide=form.instance)
 
     def construct_change_message(self, request, form, formsets, add=False):
         message = super().construct_change_message(request, form, formsets, add)

@@ -1,6 +1,7 @@
 """Markdown for the medication guides: citations, heading anchors, sanitising.
 
-A guide is rendered once, when it is saved; requests only read the stored HTML.
+A guide is rendered once, by education.services.guide_render after it and its
+FAQs are saved; requests only read the stored HTML.
 The summary, the body and the FAQ answers are rendered in reading order with one
 shared state, so a source keeps one number on the whole page, heading ids are
 unique on the page, and every citation can link to its entry in the Sources list.

@@ -1,8 +1,9 @@
 """Models of the education app: medication guides and their shared bibliography.
 
-A guide's markdown (summary, body, FAQ answers) is rendered when the guide is
-saved; the HTML, the table of contents and the numbered list of cited sources
-are stored, so a request reads them and never parses markdown.
+A guide's markdown (summary, body, FAQ answers) is rendered by
+education.services.guide_render once the guide and its FAQs are saved; the HTML,
+the table of contents and the numbered list of cited sources are stored, so a
+request reads them and never parses markdown.
 """
 
 from datetime import date, timedelta
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -190,7 +191,7 @@ class Guide(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Rendered on save.
+    # Stored by guide_render (education.services).
     summary_html = models.JSONField(default=list, editable=False)
     body_html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, editable=False)
@@ -214,47 +215,12 @@ class Guide(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        faqs = list(self.faqs.all()) if self.pk else []
-        answers = [faq.answer for faq in faqs]
-        sources = known_source_keys(self.summary, self.body, *answers)
-        rendered = markup.render_guide(
-            summary=self.summary_items,
-            body=self.body,
-            faq_answers=answers,
-            known_keys=sources,
-        )
-        if rendered.unknown_keys:
-            raise ValidationError(unknown_keys_message(rendered.unknown_keys))
-        self.summary_html = rendered.summary_html
-        self.body_html = rendered.body_html
-        self.toc = rendered.toc
+        """Save the row; education.services.guide_render renders its markdown."""
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {
-                *kwargs["update_fields"],
-                "summary_html",
-                "body_html",
-                "toc",
-                "published_at",
-                "updated_at",
-            }
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            for faq, answer_html, answer_text in zip(
-                faqs, rendered.faq_html, rendered.faq_text, strict=True
-            ):
-                faq.answer_html, faq.answer_text = answer_html, answer_text
-            FAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
-            self.citations.all().delete()
-            Citation.objects.bulk_create(
-                Citation(guide=self, source_id=sources[key], number=number)
-                for number, key in enumerate(rendered.cited_keys, start=1)
-            )
-            # Pages that list this guide as related show its title and status.
-            Guide.objects.filter(related=self).exclude(pk=self.pk).update(
-                updated_at=self.updated_at
-            )
+            kwargs["update_fields"] = {*kwargs["update_fields"], "published_at", "updated_at"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("education:guide-detail", args=[self.slug])
@@ -300,7 +266,7 @@ class FAQ(models.Model):
     question = models.CharField(max_length=300)
     answer = models.TextField(help_text="Markdown; cite a source with [^key].")
     order = models.PositiveSmallIntegerField(default=0)
-    # Rendered when the guide is saved (citation numbers run across the page).
+    # Stored by guide_render with the guide (citation numbers run across the page).
     answer_html = models.TextField(blank=True, editable=False)
     answer_text = models.TextField(blank=True, editable=False)
 

@@ -2,11 +2,20 @@
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from education import markup
 from education.loader import Content, GuideEntry
-from education.models import FAQ, Guide, Source
+from education.models import (
+    FAQ,
+    Citation,
+    Guide,
+    Source,
+    known_source_keys,
+    unknown_keys_message,
+)
 
 
 @dataclass
@@ -17,6 +26,43 @@ class LoadReport:
     guides_updated: int = 0
     unchanged: int = 0
     drafts: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def guide_render(*, guide: Guide) -> Guide:
+    """Render the guide's summary, body and FAQ answers once and save it with the result.
+
+    Call it after the guide's FAQs are saved: citation numbers run across the page
+    in reading order. It stores the HTML, the table of contents, each answer's HTML
+    and text and the numbered sources, and moves on the validators of the pages
+    that list the guide as related. An unknown citation key raises ValidationError
+    before anything is written.
+    """
+    faqs = list(FAQ.objects.filter(guide=guide)) if guide.pk else []
+    answers = [faq.answer for faq in faqs]
+    sources = known_source_keys(guide.summary, guide.body, *answers)
+    rendered = markup.render_guide(
+        summary=guide.summary_items, body=guide.body, faq_answers=answers, known_keys=sources
+    )
+    if rendered.unknown_keys:
+        raise ValidationError(unknown_keys_message(rendered.unknown_keys))
+    guide.summary_html = rendered.summary_html
+    guide.body_html = rendered.body_html
+    guide.toc = rendered.toc
+    guide.save()
+    for faq, answer_html, answer_text in zip(
+        faqs, rendered.faq_html, rendered.faq_text, strict=True
+    ):
+        faq.answer_html, faq.answer_text = answer_html, answer_text
+    FAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
+    guide.citations.all().delete()
+    Citation.objects.bulk_create(
+        Citation(guide=guide, source_id=sources[key], number=number)
+        for number, key in enumerate(rendered.cited_keys, start=1)
+    )
+    # Pages that list this guide as related show its title and status.
+    Guide.objects.filter(related=guide).exclude(pk=guide.pk).update(updated_at=guide.updated_at)
+    return guide
 
 
 def _changed(instance, values: dict) -> bool:
@@ -38,14 +84,15 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
     else:
         for name, value in entry.values.items():
             setattr(guide, name, value)
-    guide.save()
-    if [(faq.question, faq.answer) for faq in guide.faqs.all()] != entry.faqs:
+    if (_faqs_of(guide) if guide.pk else []) != entry.faqs:
+        if created:
+            guide.save()  # the FAQs refer to its row
         guide.faqs.all().delete()
         FAQ.objects.bulk_create(
             FAQ(guide=guide, question=question, answer=answer, order=order)
             for order, (question, answer) in enumerate(entry.faqs, start=1)
         )
-        guide.save()  # render the answers: citation numbers run across the page
+    guide_render(guide=guide)
     if created:
         report.guides_created += 1
     else:

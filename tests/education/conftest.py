@@ -7,7 +7,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from education import markup
 from education.models import FAQ, Guide, Source
+from education.services import guide_render
 
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "content"
 SHIPPED_CONTENT = Path(__file__).resolve().parents[2] / "education" / "content"
@@ -49,11 +51,23 @@ def make_guide(db, sources):
         guide = Guide.objects.create(slug=slug, **values)
         for order, (question, answer) in enumerate(faqs, start=1):
             FAQ.objects.create(guide=guide, question=question, answer=answer, order=order)
-        if faqs:
-            guide.save()
-        return guide
+        return guide_render(guide=guide)
 
     return make
+
+
+@pytest.fixture
+def render_calls(monkeypatch):
+    """The arguments of every guide render (markup.render_guide) while the test runs."""
+    calls = []
+    render = markup.render_guide
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return render(**kwargs)
+
+    monkeypatch.setattr(markup, "render_guide", counted)
+    return calls
 
 
 def _staff(username: str, group: str | None) -> User:

@@ -273,3 +273,34 @@ def test_testimonial_without_consent_cannot_be_approved(client, reviewer, make_g
     assert client.post(url, data).status_code == 200
     testimonial.refresh_from_db()
     assert not testimonial.approved
+
+
+def test_admin_save_of_a_guide_with_faqs_renders_it_once(client, editor, make_guide, render_calls):
+    guide = make_guide(status=Guide.Status.DRAFT, faqs=[("Is it safe?", "Mostly.[^review]")])
+    render_calls.clear()
+    client.force_login(editor)
+    new_faq = models.FAQ(question="New?", answer="Yes.[^unused]", order=2)
+    data = form_data(guide, faqs=[*guide.faqs.all(), new_faq], body="## New\n\nOnly.[^label]")
+    assert client.post(change_url(guide), data).status_code == 302
+    assert len(render_calls) == 1
+    # Rendered after the inline was saved: the new answer has its page-wide number.
+    assert render_calls[0]["faq_answers"] == ["Mostly.[^review]", "Yes.[^unused]"]
+    added = guide.faqs.get(question="New?")
+    assert 'href="#source-unused" aria-label="Source 4">[4]</a>' in added.answer_html
+    guide.refresh_from_db()
+    assert '<h2 id="new">New</h2>' in guide.body_html
+
+
+def test_admin_add_of_a_guide_with_a_faq_renders_it_once(client, editor, make_guide, render_calls):
+    template = make_guide("template", status=Guide.Status.DRAFT)
+    render_calls.clear()
+    client.force_login(editor)
+    new_faq = models.FAQ(question="New?", answer="Yes.[^review]", order=1)
+    data = form_data(template, faqs=[new_faq], slug="addamab", title="Addamab")
+    data["faqs-0-guide"] = ""
+    response = client.post(reverse("admin:education_guide_add"), data)
+    assert response.status_code == 302
+    assert len(render_calls) == 1
+    added = Guide.objects.get(slug="addamab")
+    assert "[3]" in added.faqs.get().answer_html
+    assert added.citations.count() == 3

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from education import models, page_cache
 from education.models import Guide
+from education.services import guide_render
 
 FAST_PATH = "education.page_cache.GuidePageCacheMiddleware"
 
@@ -92,7 +93,7 @@ def test_an_edit_changes_the_served_page_at_once(client, make_guide):
     url = guide.get_absolute_url()
     client.get(url)
     guide.body = "## Changed\n\nFresh wording.[^label]"
-    guide.save()
+    guide_render(guide=guide)
     assert "Fresh wording." in client.get(url).content.decode()
 
 

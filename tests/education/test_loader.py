@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models.signals import post_save
 
 from education.models import FAQ, Citation, Guide, Source
 from tests.education.conftest import FIXTURE_CONTENT, SHIPPED_CONTENT
@@ -129,3 +130,34 @@ def test_shipped_baclofen_guide_has_enough_sources_and_citations():
     html += "".join(guide.faqs.values_list("answer_html", flat=True))
     assert guide.citations.count() >= 15
     assert html.count('<sup class="cite">') >= 25
+
+
+def rendered_guides(render_calls):
+    """The first heading of each guide body rendered, in order."""
+    return [call["body"].splitlines()[0] for call in render_calls]
+
+
+def test_loader_renders_each_new_or_changed_guide_once(tmp_path, render_calls):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    load(content)
+    assert rendered_guides(render_calls) == ["## What alphamab is", "## What betamab is"]
+    render_calls.clear()
+    load(content)
+    assert render_calls == []
+    path = content / "guides" / "alphamab.md"
+    text = path.read_text().replace("Take care.", "Take great care.")
+    path.write_text(text.replace('question = "Is alphamab real?"', 'question = "Made up?"'))
+    saves = []
+
+    def count_save(sender, instance, **kwargs):
+        saves.append(instance.slug)
+
+    post_save.connect(count_save, sender=Guide)
+    try:
+        load(content)
+    finally:
+        post_save.disconnect(count_save, sender=Guide)
+    assert rendered_guides(render_calls) == ["## What alphamab is"]
+    assert render_calls[0]["faq_answers"] == ["No, it exists only in tests.[^alpha-label]"]
+    assert saves == ["alphamab"]  # the changed guide and its new FAQ: one save of the row

@@ -1,4 +1,4 @@
-"""Guides render on save; the bibliography is checked; querysets pick the right guides."""
+"""Guides render through guide_render; the bibliography is checked; querysets pick guides."""
 
 from datetime import timedelta
 
@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from education.models import FAQ, Citation, Guide
+from education.services import guide_render
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +36,11 @@ def test_unused_source_is_not_attached_to_the_guide(make_guide, sources):
 def test_resaving_renumbers_without_duplicating_citations(make_guide):
     guide = make_guide()
     guide.body = "## Only\n\nNow the review comes first.[^review][^label]"
-    guide.save()
+    guide_render(guide=guide)
     numbered = list(guide.citations.order_by("number").values_list("number", "source__key"))
     assert numbered == [(1, "label"), (2, "rigal2020"), (3, "review")]
     guide.summary = "Only one.[^review]"
-    guide.save()
+    guide_render(guide=guide)
     numbered = list(guide.citations.order_by("number").values_list("number", "source__key"))
     assert numbered == [(1, "review"), (2, "label")]
 
@@ -57,7 +58,9 @@ def test_unknown_citation_key_cannot_be_saved_past_clean(make_guide):
     guide = make_guide()
     guide.summary = "Claim.[^ghost]"
     with pytest.raises(ValidationError, match="ghost"):
-        guide.save()
+        guide_render(guide=guide)
+    guide.refresh_from_db()
+    assert "ghost" not in guide.summary
 
 
 def test_unknown_citation_key_in_a_faq_answer_is_a_validation_error(make_guide):
@@ -131,3 +134,36 @@ def test_source_link_falls_back_to_the_doi(sources):
     source = sources["review"]
     source.url, source.doi = "", "10.1000/xyz"
     assert source.link == "https://doi.org/10.1000/xyz"
+
+
+def test_saving_a_guide_alone_does_not_render_it(make_guide, render_calls):
+    guide = make_guide()
+    rendered = guide.body_html
+    render_calls.clear()
+    guide.body = "## Other\n\nNot rendered yet.[^review]"
+    guide.save()
+    fresh = Guide.objects.create(slug="fresh", title="Fresh", body="## Fresh\n\nWords.[^label]")
+    assert render_calls == []
+    guide.refresh_from_db()
+    assert guide.body_html == rendered and "Not rendered yet." not in guide.body_html
+    numbered = list(guide.citations.order_by("number").values_list("source__key", flat=True))
+    assert numbered == ["label", "rigal2020"]
+    assert fresh.body_html == "" and fresh.toc == [] and not fresh.citations.exists()
+
+
+def test_rendering_renders_once_with_the_saved_faqs(make_guide, render_calls):
+    guide = make_guide(faqs=[("Is it safe?", "Mostly.[^review]")])
+    assert len(render_calls) == 1
+    assert render_calls[0]["faq_answers"] == ["Mostly.[^review]"]
+    assert "[3]" in guide.faqs.get().answer_html
+
+
+def test_rendering_a_guide_moves_on_the_pages_listing_it_as_related(make_guide):
+    listed = make_guide("listed")
+    lister = make_guide("lister")
+    lister.related.add(listed)
+    before = Guide.objects.get(pk=lister.pk).updated_at
+    listed.title = "Retitled"
+    guide_render(guide=listed)
+    assert Guide.objects.get(pk=lister.pk).updated_at > before
+    assert Guide.objects.get(pk=lister.pk).updated_at == listed.updated_at

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from education import models
 from education.models import FAQ, Guide
+from education.services import guide_render
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ def test_an_edit_shows_at_once_and_invalidates_old_validators(client, make_guide
     guide = make_guide()
     first = client.get(guide.get_absolute_url())
     guide.body = "## Changed\n\nNew wording.[^label]"
-    guide.save()
+    guide_render(guide=guide)
     again = client.get(guide.get_absolute_url(), headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 200
     assert "New wording." in again.content.decode()
@@ -165,7 +166,6 @@ def _grow(guide, sources, size):
     guide.body = "\n\n".join(
         f"## Section {n}\n\nParagraph {n}.[^{keys[n % len(keys)]}]" for n in range(size)
     )
-    guide.save()
     for n in range(size):
         FAQ.objects.create(guide=guide, question=f"Q{n}?", answer=f"A{n}.[^{keys[n % 3]}]")
         related = Guide.objects.create(
@@ -185,7 +185,7 @@ def _grow(guide, sources, size):
         models.Testimonial.objects.create(
             guide=guide, text=f"T{n}", attribution="X.", consent_on_file=True, approved=True
         )
-    guide.save()
+    guide_render(guide=guide)
 
 
 @pytest.mark.parametrize("size", [1, 12])
