@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -23,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from admissions import crypto, overview, services
+from admissions import crypto, overview, roles, services
 from admissions.models import (
     AccessRecord,
     AdmissionsOverview,
@@ -51,12 +50,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        navigators = (
-            get_user_model()
-            .objects.filter(is_active=True, groups__name=services.NAVIGATORS_GROUP)
-            .order_by("username")
-            .values_list("pk", "username")
-        )
+        navigators = roles.active_members(roles.NAVIGATORS_GROUP).values_list("pk", "username")
         return [
             ("me", "Assigned to me"),
             ("none", "Unassigned"),
@@ -300,11 +294,7 @@ class IntakeAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
-            kwargs["queryset"] = (
-                get_user_model()
-                .objects.filter(is_active=True, groups__name=services.NAVIGATORS_GROUP)
-                .order_by("username")
-            )
+            kwargs["queryset"] = roles.active_members(roles.NAVIGATORS_GROUP)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="phone")

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from admissions import consent
+from admissions import consent, roles
 from admissions.models import (
     AccessRecord,
     ConsentRecord,
@@ -32,8 +32,6 @@ from admissions.models import (
 
 logger = logging.getLogger(__name__)
 
-NAVIGATORS_GROUP = "Navigators"
-SUPERVISORS_GROUP = "Admissions supervisors"
 BATCH_SIZE = 500
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -139,12 +137,8 @@ def navigator_next() -> AbstractBaseUser | None:
 
     Locks that navigator's round-robin row until the transaction ends.
     """
-    user_model = get_user_model()
-    ids = list(
-        user_model.objects.filter(is_active=True, groups__name=NAVIGATORS_GROUP)
-        .exclude(email="")
-        .values_list("pk", flat=True)
-    )
+    navigators = roles.active_members(roles.NAVIGATORS_GROUP, with_email=True)
+    ids = list(navigators.values_list("pk", flat=True))
     if not ids:
         return None
     NavigatorState.objects.bulk_create(
@@ -159,7 +153,7 @@ def navigator_next() -> AbstractBaseUser | None:
     )
     state.last_assigned_at = timezone.now()
     state.save(update_fields=["last_assigned_at"])
-    return user_model.objects.get(pk=state.user_id)
+    return get_user_model().objects.get(pk=state.user_id)
 
 
 def intake_notify(*, intake_id: int) -> bool:
@@ -404,16 +398,6 @@ def intakes_requeue_unnotified(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
-def _group_emails(group: str) -> list[str]:
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=group)
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("email", flat=True)
-    )
-
-
 def intakes_escalate_overdue(*, now: datetime | None = None) -> int:
     """Mail the Admissions supervisors about each intake not contacted within the
     SLA (settings.ADMISSIONS_SLA_MINUTES), once per intake."""
@@ -425,7 +409,8 @@ def intakes_escalate_overdue(*, now: datetime | None = None) -> int:
     )
     if not ids:
         return 0
-    recipients = _group_emails(SUPERVISORS_GROUP)
+    supervisors = roles.active_members(roles.SUPERVISORS_GROUP, with_email=True)
+    recipients = list(supervisors.values_list("email", flat=True))
     if not recipients:
         logger.warning("%d intakes are overdue and no supervisor has an email address", len(ids))
         return 0

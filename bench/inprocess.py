@@ -34,7 +34,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from admissions.models import AccessRecord, Intake, IntakeActivity  # noqa: E402
-from admissions.services import NAVIGATORS_GROUP  # noqa: E402
+from admissions.roles import NAVIGATORS_GROUP  # noqa: E402
 from bench import seed  # noqa: E402
 from education.models import Guide, page_prefetches  # noqa: E402
 from education.views import guide_detail, guide_page_context  # noqa: E402

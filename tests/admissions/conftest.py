@@ -1,25 +1,26 @@
-"""Fixtures of the admissions tests: people with roles and intakes."""
+"""Fixtures of the admissions tests: people with roles and intakes.
+
+The `navigator` (nora) and `two_factor_off` fixtures come from tests/conftest.py.
+"""
 
 import pytest
 
 from admissions import services
-from tests.admissions.helpers import PERSONAL, PHONE_E164, make_user
+from admissions.roles import SUPERVISORS_GROUP
+from tests.admissions.helpers import PERSONAL, PHONE_E164
+from tests.factories import make_user
 
 
 @pytest.fixture
-def navigator(django_user_model):
-    return make_user(django_user_model, "nora", services.NAVIGATORS_GROUP)
+def supervisor():
+    """Sees personal details and exports (the Admissions supervisors group)."""
+    return make_user("sam", SUPERVISORS_GROUP)
 
 
 @pytest.fixture
-def supervisor(django_user_model):
-    return make_user(django_user_model, "sam", services.SUPERVISORS_GROUP)
-
-
-@pytest.fixture
-def editor(django_user_model):
+def editor():
     """A content editor: staff, but no admissions permission."""
-    return make_user(django_user_model, "eddie")
+    return make_user("eddie")
 
 
 @pytest.fixture

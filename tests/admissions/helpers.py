@@ -1,8 +1,7 @@
-"""Helpers of the admissions tests: distinctive personal values, form data, users."""
+"""Helpers of the admissions tests: distinctive personal values, form data."""
 
 import time
 
-from django.contrib.auth.models import Group
 from django.core import signing
 
 from admissions.forms import STARTED_SALT
@@ -40,15 +39,3 @@ def form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
-
-def make_user(django_user_model, username: str, *groups: str, email: str | None = None, **extra):
-    user = django_user_model.objects.create_user(
-        username=username,
-        email=f"{username}@cardinal.example" if email is None else email,
-        password="a-long-test-password-1",
-        is_staff=True,
-        **extra,
-    )
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user

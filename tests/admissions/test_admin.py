@@ -13,16 +13,13 @@ from django.utils import timezone
 
 from admissions import services
 from admissions.models import AccessRecord, Intake, IntakeActivity
-from tests.admissions.helpers import PERSONAL, PHONE_E164, make_user
+from admissions.roles import NAVIGATORS_GROUP
+from tests.admissions.helpers import PERSONAL, PHONE_E164
+from tests.factories import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
 
 LIST = "/admin/admissions/intake/"
-
-
-@pytest.fixture(autouse=True)
-def _no_second_factor(settings):
-    settings.STAFF_REQUIRE_2FA = False
 
 
 def change_url(intake) -> str:
@@ -94,9 +91,9 @@ def test_list_filters_by_status_assignee_and_source(client, navigator, make_inta
 
 
 def test_list_queries_do_not_grow_with_the_number_of_intakes(
-    client, navigator, make_intake, django_assert_max_num_queries, django_user_model
+    client, navigator, make_intake, django_assert_max_num_queries
 ):
-    other = make_user(django_user_model, "olga", services.NAVIGATORS_GROUP)
+    other = make_user("olga", NAVIGATORS_GROUP)
     for index in range(3):
         intake = make_intake()
         services.intake_assign(intake=intake, navigator=(navigator, other)[index % 2])
@@ -161,14 +158,12 @@ def test_navigator_sees_decrypted_personal_fields_with_the_permission(
     assert PERSONAL["insurance_member_id"] in html
 
 
-def test_staff_without_the_personal_data_permission_see_it_masked(
-    client, django_user_model, make_intake, navigator
-):
+def test_staff_without_the_personal_data_permission_see_it_masked(client, make_intake, navigator):
     intake = make_intake()
     services.intake_log_activity(
         intake=intake, author=navigator, kind="note", note="Thaddeus prefers evenings"
     )
-    viewer = make_user(django_user_model, "val")
+    viewer = make_user("val")
     viewer.user_permissions.add(Permission.objects.get(codename="view_intake"))
     client.force_login(viewer)
     response = client.get(change_url(intake))

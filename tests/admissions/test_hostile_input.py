@@ -23,9 +23,9 @@ from admissions import services
 from admissions.forms import IntakeForm
 from admissions.models import Intake
 from admissions.views import SESSION_REFERENCE_KEY
-from tests.admissions.helpers import form_data, make_user, signed_start
+from tests.admissions.helpers import form_data, signed_start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
 
 URL = "/admissions/"
 LIST = "/admin/admissions/intake/"
@@ -90,13 +90,6 @@ def _limits(settings):
     # Many submissions from one test client: lift the per-address limits here.
     settings.ADMISSIONS_RATE_LIMIT = "100000/h"
     settings.ADMISSIONS_POST_RATE_LIMIT = "100000/h"
-    settings.STAFF_REQUIRE_2FA = False
-
-
-@pytest.fixture
-def supervisor(django_user_model):
-    """Sees personal details and exports (the Admissions supervisors group)."""
-    return make_user(django_user_model, "sam", services.SUPERVISORS_GROUP)
 
 
 @pytest.fixture
@@ -206,9 +199,8 @@ def test_line_breaks_in_the_email_are_refused(client, email):
 
 
 def test_visitor_text_never_reaches_a_header_of_the_navigator_mail(
-    client, django_user_model, mailoutbox, django_capture_on_commit_callbacks
+    client, navigator, mailoutbox, django_capture_on_commit_callbacks
 ):
-    navigator = make_user(django_user_model, "nora", services.NAVIGATORS_GROUP)
     with django_capture_on_commit_callbacks(execute=True):
         response, intake = submit(
             client,

@@ -11,7 +11,9 @@ from kombu.exceptions import OperationalError
 
 from admissions import services, tasks
 from admissions.models import Intake, IntakeActivity
-from tests.admissions.helpers import PERSONAL, form_data, make_user
+from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
+from tests.admissions.helpers import PERSONAL, form_data
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -101,12 +103,12 @@ def test_duplicate_delivery_sends_one_mail(make_intake, navigator, mailoutbox):
     assert len(mailoutbox) == 1
 
 
-def test_navigators_take_turns(make_intake, django_user_model, mailoutbox):
-    first = make_user(django_user_model, "ana", services.NAVIGATORS_GROUP)
-    second = make_user(django_user_model, "ben", services.NAVIGATORS_GROUP)
-    make_user(django_user_model, "gone", services.NAVIGATORS_GROUP, is_active=False)
-    make_user(django_user_model, "nomail", services.NAVIGATORS_GROUP, email="")
-    make_user(django_user_model, "outsider")  # staff, not a navigator
+def test_navigators_take_turns(make_intake, mailoutbox):
+    first = make_user("ana", NAVIGATORS_GROUP)
+    second = make_user("ben", NAVIGATORS_GROUP)
+    make_user("gone", NAVIGATORS_GROUP, is_active=False)
+    make_user("nomail", NAVIGATORS_GROUP, email="")
+    make_user("outsider")  # staff, not a navigator
     assignees = []
     for _ in range(4):
         intake = make_intake()
@@ -200,10 +202,10 @@ def test_requeued_notification_reaches_a_navigator(make_intake, navigator, mailo
 
 
 def test_escalation_mails_supervisors_once_per_overdue_intake(
-    make_intake, supervisor, django_user_model, mailoutbox, settings
+    make_intake, supervisor, mailoutbox, settings
 ):
     settings.ADMISSIONS_SLA_MINUTES = 15
-    second = make_user(django_user_model, "sue", services.SUPERVISORS_GROUP)
+    second = make_user("sue", SUPERVISORS_GROUP)
     overdue = backdate(make_intake(), minutes=20)
     fresh = backdate(make_intake(), minutes=5)
     contacted = backdate(make_intake(), minutes=30)
