@@ -1,6 +1,41 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+SAVED_OR_DELETED = ((post_save, "saved"), (post_delete, "deleted"))
 
 
 class EducationConfig(AppConfig):
     name = "education"
     verbose_name = "Medication guides"
+
+    def ready(self):
+        for signal, receiver, sender, uid in self.signal_receivers():
+            signal.connect(receiver, sender=sender, dispatch_uid=uid)
+
+    def signal_receivers(self) -> list[tuple]:
+        """(signal, receiver, sender, dispatch_uid) of each receiver ready() connects.
+
+        A testimonial's save or delete moves its guide's cache validators on; a save
+        or delete of any row a guide page shows retires the pages the fast path keeps.
+        """
+        from education import page_cache, signals
+        from education.models import FAQ, Guide, Source, Testimonial
+
+        retire_pages = page_cache.content_changed_receiver
+        return [
+            *(
+                (signal, signals.testimonial_changed, Testimonial, f"education.testimonial-{event}")
+                for signal, event in SAVED_OR_DELETED
+            ),
+            *(
+                (
+                    signal,
+                    retire_pages,
+                    model,
+                    f"education.page-cache.{model._meta.model_name}-{event}",
+                )
+                for model in (Guide, FAQ, Source, Testimonial)
+                for signal, event in SAVED_OR_DELETED
+            ),
+            (m2m_changed, retire_pages, Guide.related.through, "education.page-cache.related"),
+        ]

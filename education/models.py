@@ -12,8 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -357,9 +355,3 @@ class Testimonial(models.Model):
     def clean(self):
         if self.approved and not self.consent_on_file:
             raise ValidationError({"approved": "Only a testimonial with consent on file."})
-
-
-@receiver([post_save, post_delete], sender=Testimonial)
-def _testimonial_changed(sender, instance, **kwargs):
-    # The guide page shows its approved testimonials: move its cache validators on.
-    Guide.objects.filter(pk=instance.guide_id).update(updated_at=timezone.now())

@@ -22,9 +22,9 @@ answers those with a 304 from its validators), no session cookie (staff get
 the normal path, which renews their session). Only a 200 without cookies or
 Vary is stored, under its scheme, host and path.
 
-The signal receivers below are connected when this module is imported: the
-views import it, and the admin imports the views, so every process that can
-change a guide (web, worker, management commands) has them.
+EducationConfig.ready() (education/apps.py) connects content_changed_receiver
+to the saves and deletes of those rows, so every process that can change a guide
+(web, worker, management commands) retires the stored pages.
 """
 
 import logging
@@ -36,13 +36,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import receiver
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-
-from education.models import FAQ, Guide, Source, Testimonial
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +88,8 @@ def content_changed() -> None:
     transaction.on_commit(_new_generation)
 
 
-@receiver([post_save, post_delete], sender=Guide)
-@receiver([post_save, post_delete], sender=FAQ)
-@receiver([post_save, post_delete], sender=Source)
-@receiver([post_save, post_delete], sender=Testimonial)
-@receiver(m2m_changed, sender=Guide.related.through)
-def _content_changed(sender, **kwargs):
+def content_changed_receiver(sender, **kwargs) -> None:
+    """Signal receiver: a row a guide page shows was saved or deleted."""
     content_changed()
 
 

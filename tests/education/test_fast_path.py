@@ -7,8 +7,10 @@ requests, another scheme or host).
 """
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -249,3 +251,33 @@ def test_the_shared_generation_is_read_at_most_once_per_interval(client, make_gu
     cache.set(page_cache.GENERATION_KEY, "set-by-another-process", timeout=None)
     _, queries = queries_for(client, url)
     assert queries == 0  # still within the interval: the stored page is served
+
+
+def test_the_app_config_connects_the_invalidation_receivers(make_guide):
+    # Importing the views (the test client has) connects nothing: ready() does.
+    guide = make_guide()
+    config = apps.get_app_config("education")
+    for signal, _receiver, sender, uid in config.signal_receivers():
+        signal.disconnect(sender=sender, dispatch_uid=uid)
+    try:
+        assert not post_save.has_listeners(Guide)
+        assert not post_delete.has_listeners(models.Testimonial)
+        before = page_cache.current_generation()
+        guide.save()
+        assert page_cache.current_generation() == before
+    finally:
+        config.ready()
+    assert post_save.has_listeners(Guide) and post_delete.has_listeners(models.FAQ)
+    assert m2m_changed.has_listeners(Guide.related.through)
+    assert post_save.has_listeners(models.Source) and post_save.has_listeners(models.Testimonial)
+    guide.save()
+    assert page_cache.current_generation() != before
+
+
+def test_ready_connects_each_receiver_once(make_guide):
+    apps.get_app_config("education").ready()
+    guide = make_guide()
+    guide.save()
+    before = page_cache._local_changes
+    guide.save()
+    assert page_cache._local_changes == before + 1
