@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_control
 
 from cardinal import twofactor, views
-from education.sitemaps import SITEMAPS
+from cardinal.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.HomePage.as_view(), name="home"),
@@ -19,7 +19,7 @@ urlpatterns = [
     path("crisis/", views.PublicPage.as_view(template_name="pages/crisis.html"), name="crisis"),
     path(
         "robots.txt",
-        views.PublicPage.as_view(template_name="education/robots.txt", content_type="text/plain"),
+        views.PublicPage.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
     path(

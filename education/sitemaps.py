@@ -1,38 +1,13 @@
-"""The sitemap: public pages and every published guide, with absolute SITE_URL links."""
+"""The sitemap section of the guides: every published guide, with its last change."""
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.urls import reverse
 
 from education.models import Guide
 
 
-class SiteUrlSitemap(Sitemap):
-    """Links on SITE_URL's scheme and host, whatever host the request used."""
-
-    def get_protocol(self, protocol=None):
-        return urlsplit(settings.SITE_URL).scheme or "https"
-
-    def get_domain(self, site=None):
-        return urlsplit(settings.SITE_URL).netloc
-
-
-class PageSitemap(SiteUrlSitemap):
-    def items(self):
-        return ["home", "education:guide-list", "editorial-policy", "privacy", "crisis"]
-
-    def location(self, item):
-        return reverse(item)
-
-
-class GuideSitemap(SiteUrlSitemap):
+class GuideSitemap(Sitemap):
     def items(self):
         return Guide.objects.published().only("slug", "updated_at")
 
     def lastmod(self, guide):
         return guide.updated_at
-
-
-SITEMAPS = {"pages": PageSitemap, "guides": GuideSitemap}

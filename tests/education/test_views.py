@@ -292,6 +292,10 @@ def test_sitemap_lists_public_pages_and_published_guides_with_lastmod(client, ma
     lastmod = timezone.localdate(guide.updated_at).isoformat()
     assert entry and f"<lastmod>{lastmod}</lastmod>" in entry.group(1)
     assert "/medications/hidden/" not in xml
+    paths = ["/", "/medications/", "/editorial-policy/", "/privacy/", "/crisis/"]
+    paths.append("/medications/alpha/")
+    locs = re.findall(r"<loc>(.*?)</loc>", xml)
+    assert locs == [f"https://cardinal.example{path}" for path in paths]
 
 
 def test_robots_txt_allows_the_site_and_points_at_the_sitemap(client, settings):
@@ -302,3 +306,7 @@ def test_robots_txt_allows_the_site_and_points_at_the_sitemap(client, settings):
     body = response.content.decode()
     assert "Disallow: /admin/" in body
     assert "Sitemap: https://cardinal.example/sitemap.xml" in body
+    assert (
+        body
+        == "User-agent: *\nDisallow: /admin/\n\nSitemap: https://cardinal.example/sitemap.xml\n"
+    )

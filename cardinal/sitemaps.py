@@ -1,0 +1,34 @@
+"""The sitemap: the site's own pages and every published guide, with absolute SITE_URL links."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from education import sitemaps as education_sitemaps
+
+
+class SiteUrlSitemap(Sitemap):
+    """Links on SITE_URL's scheme and host, whatever host the request used."""
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.SITE_URL).scheme or "https"
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
+
+
+class PageSitemap(SiteUrlSitemap):
+    def items(self):
+        return ["home", "education:guide-list", "editorial-policy", "privacy", "crisis"]
+
+    def location(self, item):
+        return reverse(item)
+
+
+class GuideSitemap(SiteUrlSitemap, education_sitemaps.GuideSitemap):
+    """The published guides, on SITE_URL."""
+
+
+SITEMAPS = {"pages": PageSitemap, "guides": GuideSitemap}
