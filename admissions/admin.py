@@ -6,7 +6,6 @@ supervisors groups) see intakes; decrypted personal fields need the
 intakes writes an AccessRecord.
 """
 
-import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -28,12 +27,12 @@ from admissions.models import (
     AdmissionsOverview,
     Intake,
     IntakeActivity,
+    normalise_reference,
 )
 from cardinal.lib.phone import phone_display, phone_e164
 
 PERSONAL_DATA_PERMISSION = "admissions.view_personal_data"
 EXPORT_PERMISSION = "admissions.export_intakes"
-REFERENCE_PATTERN = re.compile(r"(?:CR-?)?([2-9A-HJ-NP-Z]{6})")
 
 
 def short_age(delta) -> str:
@@ -187,13 +186,12 @@ class IntakeAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Exact reference only: encrypted fields cannot be searched, and phone
         numbers are searched through find_view (POST), never the address."""
-        term = search_term.strip().upper()
-        if not term:
+        if not search_term.strip():
             return queryset, False
-        match = REFERENCE_PATTERN.fullmatch(term)
-        if not match:
+        reference = normalise_reference(search_term)
+        if reference is None:
             return queryset.none(), False
-        return queryset.filter(reference=f"CR-{match.group(1)}"), False
+        return queryset.filter(reference=reference), False
 
     def find_view(self, request):
         """The search box posts here: a reference or a phone number (hashed)."""
@@ -208,7 +206,7 @@ class IntakeAdmin(admin.ModelAdmin):
         term = request.POST.get("q", "").strip()[:100]
         if not term:
             return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
-        if REFERENCE_PATTERN.fullmatch(term.upper()):
+        if normalise_reference(term):
             params["q"] = term.upper()
             return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
         e164 = phone_e164(term)

@@ -4,6 +4,7 @@ Personal fields are encrypted at rest (EncryptedTextField). Nothing personal
 appears in __str__: an intake is known by its reference everywhere.
 """
 
+import re
 import secrets
 import statistics
 from datetime import timedelta
@@ -22,11 +23,18 @@ REFERENCE_PREFIX = "CR-"
 # No 0/O, 1/I/L: a reference read out on the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 6
+# A reference as staff type it: any case, with or without the prefix or its dash.
+REFERENCE_TYPED = re.compile(
+    f"(?:{re.escape(REFERENCE_PREFIX.rstrip('-'))}-?)?"  # "CR-", "CR" or nothing
+    f"([{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}})"
+)
 
 
-def new_reference() -> str:
-    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return REFERENCE_PREFIX + body
+def normalise_reference(text: str) -> str | None:
+    """The stored form (CR-7K3F9Q) of a reference typed as cr-7k3f9q, CR7K3F9Q or
+    7K3F9Q; None when the text cannot be a reference."""
+    match = REFERENCE_TYPED.fullmatch(text.strip().upper())
+    return REFERENCE_PREFIX + match.group(1) if match else None
 
 
 class Median(models.Aggregate):
@@ -72,6 +80,16 @@ class IntakeQuerySet(models.QuerySet):
         return self.filter(
             status=Intake.Status.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True
         )
+
+    def unused_reference(self) -> str:
+        """A new random reference that no intake has: REFERENCE_PREFIX, then
+        REFERENCE_LENGTH characters of REFERENCE_ALPHABET."""
+        for _ in range(10):
+            body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+            reference = REFERENCE_PREFIX + body
+            if not self.model._base_manager.filter(reference=reference).exists():
+                return reference
+        raise RuntimeError("could not find an unused intake reference")
 
     def with_phone(self, e164: str):
         return self.filter(phone_hash=crypto.phone_hash(e164))
@@ -248,11 +266,6 @@ class Intake(models.Model):
 
     def __str__(self):
         return self.reference
-
-    def save(self, *args, **kwargs):
-        if not self.reference:
-            self.reference = new_reference()
-        super().save(*args, **kwargs)
 
     @staticmethod
     def sla_cutoff(now=None):

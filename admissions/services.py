@@ -27,7 +27,6 @@ from admissions.models import (
     Intake,
     IntakeActivity,
     NavigatorState,
-    new_reference,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def intake_submit(
     now = timezone.now()
     with transaction.atomic():
         intake = Intake(
-            reference=_unused_reference(),
+            reference=Intake.objects.unused_reference(),
             first_name=first_name,
             who_needs_help=who_needs_help,
             best_time=best_time,
@@ -102,14 +101,6 @@ def intake_submit(
         transaction.on_commit(partial(queue_notification, intake.pk))
     logger.info("intake %s saved", intake.pk)
     return intake
-
-
-def _unused_reference() -> str:
-    for _ in range(10):
-        reference = new_reference()
-        if not Intake.objects.filter(reference=reference).exists():
-            return reference
-    raise RuntimeError("could not find an unused intake reference")
 
 
 def queue_notification(intake_id: int) -> None:

@@ -18,7 +18,7 @@ from django_ratelimit.core import get_usage
 
 from admissions import services
 from admissions.forms import IntakeForm
-from admissions.models import new_reference
+from admissions.models import Intake
 from cardinal.lib.client_ip import client_ip as request_client_ip
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         if reason:
             # Looks automated: answer as if saved, save nothing.
             logger.info("intake form rejected silently (%s)", reason)
-            return _accepted(request, new_reference())
+            return _accepted(request, Intake.objects.unused_reference())
         if form.is_valid():
             intake = services.intake_submit(
                 **form.intake_data(), consent_page=_consent_page(form.cleaned_data["source"])

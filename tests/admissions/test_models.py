@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from admissions.models import Intake, new_reference
+from admissions import models
+from admissions.models import Intake, normalise_reference
 
 pytestmark = pytest.mark.django_db
 
 
 def test_references_are_short_unambiguous_and_random():
-    references = {new_reference() for _ in range(2000)}
+    references = {Intake.objects.unused_reference() for _ in range(2000)}
     assert len(references) == 2000
     for reference in references:
         assert re.fullmatch(r"CR-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}", reference)
@@ -21,6 +22,40 @@ def test_references_are_short_unambiguous_and_random():
 def test_each_intake_gets_a_unique_reference(make_intake):
     references = [make_intake().reference for _ in range(5)]
     assert len(set(references)) == 5
+
+
+def test_a_new_reference_is_never_one_an_intake_has(make_intake, monkeypatch):
+    taken = make_intake().reference
+    drawn = iter(taken.removeprefix("CR-") + "222222")
+    monkeypatch.setattr(models.secrets, "choice", lambda alphabet: next(drawn))
+    assert Intake.objects.unused_reference() == "CR-222222"
+
+
+def test_no_reference_when_every_draw_is_taken(make_intake, monkeypatch):
+    Intake.objects.filter(pk=make_intake().pk).update(reference="CR-222222")
+    monkeypatch.setattr(models.secrets, "choice", lambda alphabet: "2")
+    with pytest.raises(RuntimeError, match="unused intake reference"):
+        Intake.objects.unused_reference()
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference"),
+    [
+        ("CR-7K3F9Q", "CR-7K3F9Q"),
+        ("cr-7k3f9q", "CR-7K3F9Q"),
+        ("CR7K3F9Q", "CR-7K3F9Q"),
+        (" 7k3f9q ", "CR-7K3F9Q"),
+        ("CR-7K3F9", None),  # too short
+        ("CR-7K3F9QQ", None),  # too long
+        ("CR-7K3F9O", None),  # O, I and L are never in a reference
+        ("CR-LLLLLL", None),
+        ("CR-%", None),
+        ("(415) 555-2671", None),
+        ("", None),
+    ],
+)
+def test_a_typed_reference_is_normalised_to_its_stored_form(typed, reference):
+    assert normalise_reference(typed) == reference
 
 
 def test_overdue_after_the_sla_until_contacted(make_intake, settings):
