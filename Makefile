@@ -10,7 +10,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cardinal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test lint check-deploy staff stack bench browser-deps clean
+.PHONY: help run test lint check-deploy staff stack bench browser-deps upgrade clean
 
 help:
 	@echo "make run           serve the site on http://127.0.0.1:$(PORT)/ (embedded defaults)"
@@ -19,17 +19,28 @@ help:
 	@echo "make staff         create a staff account in the Navigators group"
 	@echo "make stack         gunicorn, Celery worker and beat on DATABASE_URL and REDIS_URL"
 	@echo "make bench         speed and load figures next to this machine's limit (bench/README.md)"
+	@echo "make upgrade       regenerate the hashed locks requirements*.txt from requirements*.in"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
+# Installs from the locks only: every package pinned, each file checked against its hash.
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(PIP) -r requirements.txt
+	$(PIP) --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
-	$(PIP) -r requirements-dev.txt
+	$(PIP) --require-hashes -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
+
+# Rewrites both locks from the direct requirements in requirements*.in, moving every
+# dependency that is not pinned there to its newest release on PyPI. The next make
+# target that needs the virtualenv installs the new locks.
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+  --custom-compile-command "make upgrade" --upgrade
+upgrade: $(VENV)/.dev
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
