@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from admissions import crypto, overview, roles, services
+from admissions import export, overview, roles, services
 from admissions.models import (
     AccessRecord,
     AdmissionsOverview,
@@ -204,27 +204,20 @@ class IntakeAdmin(admin.ModelAdmin):
             if key in {"status__exact", "assignee", "overdue", "source_page"}
         }
         term = request.POST.get("q", "").strip()[:100]
-        if not term:
-            return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
         if normalise_reference(term):
             params["q"] = term.upper()
-            return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
-        e164 = phone_e164(term)
-        if e164 is None:
-            self.message_user(
-                request,
-                "Enter a reference such as CR-7K3F9Q, or a whole phone number.",
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
-        matches = Intake.objects.with_phone(e164).count()
-        services.access_record_write(
-            user=request.user,
-            action=AccessRecord.Action.SEARCH,
-            detail=f"{matches} intakes matched",
-        )
-        self.message_user(request, f"Intakes from that phone number: {matches}.")
-        params["phone_hash"] = crypto.phone_hash(e164)
+        elif term:
+            e164 = phone_e164(term)
+            if e164 is None:
+                self.message_user(
+                    request,
+                    "Enter a reference such as CR-7K3F9Q, or a whole phone number.",
+                    messages.WARNING,
+                )
+            else:
+                matches = services.intake_find_by_phone(user=request.user, phone=e164)
+                self.message_user(request, f"Intakes from that phone number: {matches.count}.")
+                params["phone_hash"] = matches.phone_hash
         return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
 
     # --- One intake --------------------------------------------------------------------
@@ -429,7 +422,7 @@ class IntakeAdmin(admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="intakes-{stamp}.csv"'
         response["Cache-Control"] = "no-store"
-        services.intake_export_csv(
+        export.intake_export_csv(
             intakes=queryset,
             user=request.user,
             include_personal=request.user.has_perm(PERSONAL_DATA_PERMISSION),

@@ -4,23 +4,23 @@ Every function takes keyword arguments only. Log lines name intakes by id and
 never carry a person's details.
 """
 
-import csv
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from admissions import consent, roles
+from admissions import consent, crypto, roles
 from admissions.models import (
     AccessRecord,
     ConsentRecord,
@@ -32,8 +32,6 @@ from admissions.models import (
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Submission -------------------------------------------------------------
@@ -276,7 +274,8 @@ def _change_status(
     )
 
 
-# --- Access records and export ----------------------------------------------------
+# --- Access records and the phone search ------------------------------------------
+# The CSV export, which writes access records too, is in admissions/export.py.
 
 
 def access_record_write(
@@ -295,74 +294,18 @@ def access_record_write(
     )
 
 
-EXPORT_COLUMNS = [
-    ("reference", "Reference"),
-    ("created_at", "Submitted"),
-    ("status", "Status"),
-    ("assigned_to", "Navigator"),
-    ("source_page", "Source page"),
-    ("who_needs_help", "Who needs help"),
-    ("best_time", "Best time"),
-    ("voicemail_ok", "Voicemail OK"),
-    ("contact_method", "Preferred contact"),
-    ("state", "State"),
-    ("first_contacted_at", "First contacted"),
-]
-EXPORT_PERSONAL_COLUMNS = [
-    ("first_name", "First name"),
-    ("phone", "Phone"),
-    ("email", "Email"),
-    ("substances", "Substances"),
-    ("insurance_provider", "Insurance provider"),
-    ("insurance_member_id", "Insurance member ID"),
-]
-# The free-text message is never exported.
+class PhoneMatches(NamedTuple):
+    count: int
+    phone_hash: str  # filters the intake list to them, the number itself left out
 
 
-def spreadsheet_safe(value) -> str:
-    """The cell text, made inert if a spreadsheet would run it as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def intake_export_csv(
-    *, intakes: QuerySet, user: AbstractBaseUser, include_personal: bool, out
-) -> int:
-    """Write intakes as CSV to the file-like `out` and record the export. No messages."""
-    columns = EXPORT_COLUMNS + (EXPORT_PERSONAL_COLUMNS if include_personal else [])
-    # defer(None) first: the admin list hands over a queryset that defers fields.
-    queryset = intakes.defer(None).select_related("assigned_to").order_by("-created_at")
-    if include_personal:
-        queryset = queryset.defer("message")
-    else:
-        queryset = queryset.defer(*Intake.PERSONAL_FIELDS)
-    writer = csv.writer(out)
-    writer.writerow([label for _, label in columns])
-    count = 0
-    for intake in queryset.iterator(chunk_size=BATCH_SIZE):
-        row = []
-        for name, _ in columns:
-            if name == "assigned_to":
-                value = intake.assigned_to.get_username() if intake.assigned_to else ""
-            elif name in {"status", "who_needs_help", "best_time", "contact_method"}:
-                value = getattr(intake, f"get_{name}_display")()
-            elif name == "substances":
-                value = "; ".join(intake.substance_labels())
-            elif isinstance(getattr(intake, name), datetime):
-                value = timezone.localtime(getattr(intake, name)).isoformat(timespec="seconds")
-            else:
-                value = getattr(intake, name)
-            row.append(spreadsheet_safe(value))
-        writer.writerow(row)
-        count += 1
+def intake_find_by_phone(*, user: AbstractBaseUser, phone: str) -> PhoneMatches:
+    """Count the intakes from a phone number (E.164) and record the search."""
+    count = Intake.objects.with_phone(phone).count()
     access_record_write(
-        user=user,
-        action=AccessRecord.Action.EXPORT,
-        detail=f"export of {count} intakes" + (" with personal data" if include_personal else ""),
+        user=user, action=AccessRecord.Action.SEARCH, detail=f"{count} intakes matched"
     )
-    return count
+    return PhoneMatches(count=count, phone_hash=crypto.phone_hash(phone))
 
 
 # --- Periodic sweeps ---------------------------------------------------------------

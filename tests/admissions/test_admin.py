@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from admissions import services
+from admissions import export, services
 from admissions.models import AccessRecord, Intake, IntakeActivity
 from admissions.roles import NAVIGATORS_GROUP
 from tests.admissions.helpers import PERSONAL, PHONE_E164
@@ -352,15 +352,33 @@ def test_search_by_phone_posts_and_filters_by_hash_without_the_number_in_the_url
     first, second = make_intake(), make_intake()
     elsewhere = make_intake(phone="+12025550123")
     client.force_login(navigator)
-    response = client.post(f"{LIST}find/", {"q": "(415) 555-2671"})
+    response = client.post(f"{LIST}find/", {"q": "(415) 555-2671", "assignee": "none"})
     assert response.status_code == 302
     location = response["Location"]
     assert "555" not in location and "2671" not in location
-    html = client.get(location).content.decode()
+    assert "assignee=none" in location
+    page = client.get(location)
+    html = page.content.decode()
     assert first.reference in html and second.reference in html
     assert elsewhere.reference not in html
+    messages = [str(message) for message in page.context["messages"]]
+    assert messages == ["Intakes from that phone number: 2."]
     record = AccessRecord.objects.get(action="search")
     assert record.user == navigator and record.detail == "2 intakes matched"
+
+
+def test_phone_search_service_counts_hashes_and_records(navigator, make_intake):
+    wanted, _ = make_intake(), make_intake(phone="+12025550123")
+    found = services.intake_find_by_phone(user=navigator, phone=PHONE_E164)
+    assert found.count == 1
+    assert found.phone_hash == wanted.phone_hash
+    assert PHONE_E164 not in found.phone_hash
+    record = AccessRecord.objects.get()
+    assert (record.action, record.user, record.intake) == ("search", navigator, None)
+    assert record.detail == "1 intakes matched"
+    nobody = services.intake_find_by_phone(user=navigator, phone="+12025550199")
+    assert nobody.count == 0
+    assert AccessRecord.objects.filter(action="search").count() == 2
 
 
 @pytest.mark.parametrize("term", ["(555) 555-0100", "555-1234", "not a phone"])
@@ -460,11 +478,39 @@ def test_navigators_cannot_export(client, navigator, make_intake):
     assert not AccessRecord.objects.filter(action="export").exists()
 
 
+def test_export_without_the_personal_data_permission_has_no_personal_column(navigator, make_intake):
+    intake = make_intake()
+    out = io.StringIO()
+    count = export.intake_export_csv(
+        intakes=Intake.objects.all(), user=navigator, include_personal=False, out=out
+    )
+    assert count == 1
+    [header, row] = list(csv.reader(io.StringIO(out.getvalue())))
+    assert header == [label for _, label in export.EXPORT_COLUMNS]
+    assert row[0] == intake.reference
+    for value in [*PERSONAL.values(), PHONE_E164]:
+        assert value not in out.getvalue()
+    record = AccessRecord.objects.get(action="export")
+    assert record.user == navigator and record.detail == "export of 1 intakes"
+
+    out = io.StringIO()
+    export.intake_export_csv(
+        intakes=Intake.objects.all(), user=navigator, include_personal=True, out=out
+    )
+    [header, row] = list(csv.reader(io.StringIO(out.getvalue())))
+    personal = [label for _, label in export.EXPORT_PERSONAL_COLUMNS]
+    assert header == [label for _, label in export.EXPORT_COLUMNS] + personal
+    assert row[header.index("Phone")] == "'" + PHONE_E164  # "+" starts a formula
+    assert AccessRecord.objects.filter(
+        action="export", detail="export of 1 intakes with personal data"
+    ).exists()
+
+
 def test_spreadsheet_safe_neutralises_every_formula_prefix():
     for prefix in ("=", "+", "-", "@", "\t", "\r"):
-        assert services.spreadsheet_safe(prefix + "1") == "'" + prefix + "1"
-    assert services.spreadsheet_safe("Alcohol") == "Alcohol"
-    assert services.spreadsheet_safe(None) == ""
+        assert export.spreadsheet_safe(prefix + "1") == "'" + prefix + "1"
+    assert export.spreadsheet_safe("Alcohol") == "Alcohol"
+    assert export.spreadsheet_safe(None) == ""
 
 
 # --- Overview ---------------------------------------------------------------

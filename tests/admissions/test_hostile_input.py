@@ -19,7 +19,7 @@ from django.test import Client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from admissions import services
+from admissions import export
 from admissions.forms import IntakeForm
 from admissions.models import Intake
 from admissions.views import SESSION_REFERENCE_KEY
@@ -141,7 +141,7 @@ def assert_shown_escaped(staff, intake) -> None:
         "Phone": intake.phone,
     }
     for column, value in exported.items():
-        assert row[column] == services.spreadsheet_safe(value), column
+        assert row[column] == export.spreadsheet_safe(value), column
     assert "Message" not in row
     for cell in row.values():
         assert not cell.startswith(FORMULA_PREFIXES), cell
