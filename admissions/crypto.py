@@ -43,14 +43,6 @@ def decrypt(token: str) -> str:
         raise DecryptionError("no configured encryption key can read a stored value") from exc
 
 
-def rotate(token: str) -> str:
-    """The same plain text encrypted with the newest key (no plain text leaves here)."""
-    try:
-        return _fernet().rotate(token.encode("ascii")).decode("ascii")
-    except InvalidToken as exc:
-        raise DecryptionError("no configured encryption key can read a stored value") from exc
-
-
 def phone_hash(e164: str) -> str:
     """Keyed hash (HMAC-SHA256, hex) of a phone number in E.164 form."""
     key = settings.FIELD_HASH_KEY.encode("utf-8")

@@ -309,13 +309,6 @@ class Intake(models.Model):
         else:
             self.closed_at = None
 
-    def anonymise(self, now=None) -> None:
-        """Clear every personal field (no save). The reference and statistics stay."""
-        for name in self.PERSONAL_FIELDS:
-            setattr(self, name, "")
-        self.phone_hash = ""
-        self.anonymised_at = now or timezone.now()
-
 
 class IntakeActivity(models.Model):
     """One entry of an intake's timeline: a call, a voicemail, a note, a status change."""

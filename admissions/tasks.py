@@ -1,6 +1,8 @@
 """Celery tasks of the admissions app: thin wrappers around services.
 
 They take ids only, never a person's details, and are safe to run twice.
+Every task is acknowledged late (settings.CELERY_TASK_ACKS_LATE): a worker that
+dies mid-task leaves the message for another.
 """
 
 from smtplib import SMTPException
@@ -12,7 +14,6 @@ TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError)
 
 
 @shared_task(
-    acks_late=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=5,
     retry_backoff_max=600,
@@ -30,21 +31,21 @@ def notify_intake(intake_id: int) -> None:
 # simply done again by the next one.
 
 
-@shared_task(acks_late=True)
+@shared_task
 def requeue_unnotified_intakes() -> int:
     from admissions.services import intakes_requeue_unnotified
 
     return intakes_requeue_unnotified()
 
 
-@shared_task(acks_late=True)
+@shared_task
 def escalate_overdue_intakes() -> int:
     from admissions.services import intakes_escalate_overdue
 
     return intakes_escalate_overdue()
 
 
-@shared_task(acks_late=True)
+@shared_task
 def anonymise_expired_intakes() -> int:
     from admissions.services import intakes_anonymise_expired
 

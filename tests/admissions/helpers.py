@@ -1,10 +1,16 @@
-"""Helpers of the admissions tests: distinctive personal values, form data."""
+"""Helpers of the admissions tests: distinctive personal values, form data, an
+intake past its retention period."""
 
 import time
+from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 
+from admissions import services
 from admissions.forms import STARTED_SALT
+from admissions.models import Intake
 
 # Values distinctive enough to find anywhere they should not be.
 PERSONAL = {
@@ -39,3 +45,10 @@ def form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def close_past_retention(intake: Intake, *, by=None) -> None:
+    """Close the intake, as if longer ago than settings.ADMISSIONS_RETENTION_DAYS."""
+    services.intake_set_status(intake=intake, status="closed", by=by)
+    closed_at = timezone.now() - timedelta(days=settings.ADMISSIONS_RETENTION_DAYS + 1)
+    Intake.objects.filter(pk=intake.pk).update(closed_at=closed_at)

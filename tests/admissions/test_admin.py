@@ -14,7 +14,7 @@ from django.utils import timezone
 from admissions import export, services
 from admissions.models import AccessRecord, Intake, IntakeActivity
 from admissions.roles import NAVIGATORS_GROUP
-from tests.admissions.helpers import PERSONAL, PHONE_E164
+from tests.admissions.helpers import PERSONAL, PHONE_E164, close_past_retention
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
@@ -177,11 +177,12 @@ def test_staff_without_the_personal_data_permission_see_it_masked(client, make_i
 
 def test_anonymised_intake_shows_that_its_details_were_removed(client, navigator, make_intake):
     intake = make_intake()
-    intake.anonymise()
-    intake.save()
+    close_past_retention(intake, by=navigator)
+    assert services.intakes_anonymise_expired() == 1
     client.force_login(navigator)
     html = client.get(change_url(intake)).content.decode()
     assert "Removed on" in html and "retention period" in html
+    assert f"Removed on {timezone.localdate():%Y-%m-%d}" in html
     assert PERSONAL["first_name"] not in html
 
 

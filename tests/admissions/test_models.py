@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from admissions import models
+from admissions import models, services
 from admissions.models import Intake, normalise_reference
+from tests.admissions.helpers import close_past_retention
 
 pytestmark = pytest.mark.django_db
 
@@ -88,13 +89,16 @@ def test_first_contact_time_is_kept_when_the_intake_moves_on(make_intake):
     assert intake.first_contacted_at == first
 
 
-def test_anonymise_clears_every_personal_field(make_intake):
+def test_the_retention_sweep_clears_every_personal_field(make_intake, navigator):
     intake = make_intake(substances=["alcohol"])
-    intake.anonymise()
-    intake.save()
+    services.intake_log_activity(intake=intake, author=navigator, kind="note", note="Thaddeus")
+    assert all(getattr(intake, name) for name in Intake.PERSONAL_FIELDS)
+    close_past_retention(intake, by=navigator)
+    assert services.intakes_anonymise_expired() == 1
     intake.refresh_from_db()
     assert all(getattr(intake, name) == "" for name in Intake.PERSONAL_FIELDS)
     assert intake.phone_hash == "" and intake.anonymised_at is not None
+    assert [activity.note for activity in intake.activities.all()] == ["", "", ""]
 
 
 def test_count_by_status_lists_every_status_in_pipeline_order(make_intake):

@@ -12,7 +12,8 @@ from kombu.exceptions import OperationalError
 from admissions import services, tasks
 from admissions.models import Intake, IntakeActivity
 from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
-from tests.admissions.helpers import PERSONAL, form_data
+from cardinal.celery import app as celery_app
+from tests.admissions.helpers import PERSONAL, close_past_retention, form_data
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,18 @@ def test_mail_error_rolls_back_and_propagates_so_the_task_retries(
         issubclass(SMTPServerDisconnected, kind) for kind in tasks.notify_intake.autoretry_for
     )
     assert tasks.notify_intake.retry_backoff and tasks.notify_intake.retry_jitter
-    assert tasks.notify_intake.acks_late
+
+
+def test_every_task_is_acknowledged_late_and_handed_back_if_its_worker_dies():
+    """Effective options, from the global settings: a task message stays with the
+    broker until the task ends, and goes back to it when the worker is lost."""
+    admissions_tasks = {
+        name: task for name, task in celery_app.tasks.items() if name.startswith("admissions.")
+    }
+    assert len(admissions_tasks) == 4
+    for name, task in admissions_tasks.items():
+        assert task.acks_late is True, name
+        assert task.reject_on_worker_lost is True, name
 
 
 def test_transient_mail_error_is_retried_until_it_goes_through(
@@ -242,8 +254,7 @@ def test_retention_anonymises_closed_intakes_past_the_period_only(make_intake, n
     settings.ADMISSIONS_RETENTION_DAYS = 30
     old = make_intake()
     services.intake_log_activity(intake=old, author=navigator, kind="note", note="Thaddeus")
-    services.intake_set_status(intake=old, status="closed", by=navigator)
-    Intake.objects.filter(pk=old.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    close_past_retention(old, by=navigator)
     recently_closed = make_intake()
     services.intake_set_status(intake=recently_closed, status="closed", by=navigator)
     open_but_old = make_intake()
