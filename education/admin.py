@@ -9,6 +9,7 @@ live page passes a reviewer. Django's LogEntry records who changed what and when
 """
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.contrib import admin
@@ -22,7 +23,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from education.models import FAQ, REVIEW_INTERVAL, Guide, Source, Testimonial, page_prefetches
+from education.models import (
+    FAQ,
+    REVIEW_INTERVAL,
+    Guide,
+    Source,
+    SourceQuerySet,
+    Testimonial,
+    page_prefetches,
+)
 from education.services import guide_render
 from education.views import guide_page_context
 
@@ -126,7 +135,8 @@ class GuideAdmin(admin.ModelAdmin):
         return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        # The admin's form class is a subclass of self.form (modelform_factory).
+        form = cast(type[GuideAdminForm], super().get_form(request, obj, change, **kwargs))
         form.can_publish = self.can_publish(request)
         return form
 
@@ -207,7 +217,8 @@ class SourceAdmin(admin.ModelAdmin):
     fields = ["key", "authors", "title", "venue", "year", "url", "doi", "used_in", "updated_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_usage()
+        # The default manager's queryset, typed by the stubs as a plain QuerySet.
+        return cast(SourceQuerySet, super().get_queryset(request)).with_usage()
 
     @admin.display(description="Used in guides", ordering="guide_count")
     def guide_count(self, source):

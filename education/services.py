@@ -74,14 +74,15 @@ def _faqs_of(guide: Guide) -> list[tuple[str, str]]:
 
 
 def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
-    guide = Guide.objects.filter(slug=entry.slug).first()
-    created = guide is None
-    if created:
+    existing = Guide.objects.filter(slug=entry.slug).first()
+    created = existing is None
+    if existing is None:
         guide = Guide(**entry.values)
-    elif not _changed(guide, entry.values) and _faqs_of(guide) == entry.faqs:
+    elif not _changed(existing, entry.values) and _faqs_of(existing) == entry.faqs:
         report.unchanged += 1
-        return guide
+        return existing
     else:
+        guide = existing
         for name, value in entry.values.items():
             setattr(guide, name, value)
     if (_faqs_of(guide) if guide.pk else []) != entry.faqs:
@@ -108,13 +109,13 @@ def content_load(*, content: Content) -> LoadReport:
     cached pages stay valid); a changed file updates its rows in place.
     """
     report = LoadReport()
-    for entry in content.sources:
-        source = Source.objects.filter(key=entry.key).first()
+    for source_entry in content.sources:
+        source = Source.objects.filter(key=source_entry.key).first()
         if source is None:
-            Source.objects.create(key=entry.key, **entry.values)
+            Source.objects.create(key=source_entry.key, **source_entry.values)
             report.sources_created += 1
-        elif _changed(source, entry.values):
-            for name, value in entry.values.items():
+        elif _changed(source, source_entry.values):
+            for name, value in source_entry.values.items():
                 setattr(source, name, value)
             source.save()
             report.sources_updated += 1

@@ -6,6 +6,9 @@ few minutes. They answer conditional requests from the guide's updated time.
 Anonymous GETs of both are served from memory by education.page_cache.
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.db.models import Count, Max, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,13 +27,25 @@ PAGE_MAX_AGE = 300  # seconds a browser or proxy may reuse a page without asking
 public_page = cache_control(public=True, max_age=PAGE_MAX_AGE)
 
 
-def _list_stamp(request: HttpRequest) -> dict:
+@dataclass
+class _RequestMemo:
+    """Rows read once per request, shared by the validators and the view."""
+
+    list_stamp: dict[str, Any] | None = None
+    guide_slug: str | None = None
+    guide: Guide | None = None
+
+
+def _memo(request: HttpRequest) -> _RequestMemo:
+    return request.__dict__.setdefault("_education_memo", _RequestMemo())
+
+
+def _list_stamp(request: HttpRequest) -> dict[str, Any]:
     # Any guide's change (or a guide leaving the list) moves the list's validators.
-    if not hasattr(request, "_guide_list_stamp"):
-        request._guide_list_stamp = Guide.objects.aggregate(
-            latest=Max("updated_at"), count=Count("pk")
-        )
-    return request._guide_list_stamp
+    memo = _memo(request)
+    if memo.list_stamp is None:
+        memo.list_stamp = Guide.objects.aggregate(latest=Max("updated_at"), count=Count("pk"))
+    return memo.list_stamp
 
 
 def _list_etag(request: HttpRequest) -> str | None:
@@ -57,10 +72,11 @@ def guide_list(request: HttpRequest) -> HttpResponse:
 
 def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
     # The validators and the page share one query for the guide row.
-    if getattr(request, "_guide_slug", None) != slug:
-        request._guide = Guide.objects.published().filter(slug=slug).first()
-        request._guide_slug = slug
-    return request._guide
+    memo = _memo(request)
+    if memo.guide_slug != slug:
+        memo.guide = Guide.objects.published().filter(slug=slug).first()
+        memo.guide_slug = slug
+    return memo.guide
 
 
 def _guide_etag(request: HttpRequest, slug: str) -> str | None:
