@@ -106,10 +106,10 @@ def queue_notification(intake_id: int) -> None:
 
     The intake is already saved: the beat sweep queues it again later.
     """
-    from admissions.tasks import notify_intake
+    from admissions import tasks
 
     try:
-        notify_intake.delay(intake_id)
+        tasks.intake_notify.delay(intake_id)
     except Exception as exc:  # broker down, or an in-process (eager) run failed
         logger.warning(
             "could not queue the notification of intake %s (%s); the sweep will retry",

@@ -1,4 +1,5 @@
-"""Celery tasks of the admissions app: thin wrappers around services.
+"""Celery tasks of the admissions app: thin wrappers around services, each named
+after the service it runs.
 
 They take ids only, never a person's details, and are safe to run twice.
 Every task is acknowledged late (settings.CELERY_TASK_ACKS_LATE): a worker that
@@ -20,11 +21,11 @@ TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError)
     retry_jitter=True,
     max_retries=10,
 )
-def notify_intake(intake_id: int) -> None:
+def intake_notify(intake_id: int) -> None:
     """Tell a navigator that an intake is waiting."""
-    from admissions.services import intake_notify
+    from admissions import services
 
-    intake_notify(intake_id=intake_id)
+    services.intake_notify(intake_id=intake_id)
 
 
 # The sweeps run every minute (settings.CELERY_BEAT_SCHEDULE); a failed run is
@@ -32,21 +33,21 @@ def notify_intake(intake_id: int) -> None:
 
 
 @shared_task
-def requeue_unnotified_intakes() -> int:
-    from admissions.services import intakes_requeue_unnotified
+def intakes_requeue_unnotified() -> int:
+    from admissions import services
 
-    return intakes_requeue_unnotified()
-
-
-@shared_task
-def escalate_overdue_intakes() -> int:
-    from admissions.services import intakes_escalate_overdue
-
-    return intakes_escalate_overdue()
+    return services.intakes_requeue_unnotified()
 
 
 @shared_task
-def anonymise_expired_intakes() -> int:
-    from admissions.services import intakes_anonymise_expired
+def intakes_escalate_overdue() -> int:
+    from admissions import services
 
-    return intakes_anonymise_expired()
+    return services.intakes_escalate_overdue()
+
+
+@shared_task
+def intakes_anonymise_expired() -> int:
+    from admissions import services
+
+    return services.intakes_anonymise_expired()

@@ -240,17 +240,17 @@ ADMISSIONS_SWEEP_SECONDS = env_int("ADMISSIONS_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE.update(
     {
         "admissions-requeue-unnotified": {
-            "task": "admissions.tasks.requeue_unnotified_intakes",
+            "task": "admissions.tasks.intakes_requeue_unnotified",
             "schedule": float(ADMISSIONS_SWEEP_SECONDS),
             "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
         },
         "admissions-escalate-overdue": {
-            "task": "admissions.tasks.escalate_overdue_intakes",
+            "task": "admissions.tasks.intakes_escalate_overdue",
             "schedule": float(ADMISSIONS_SWEEP_SECONDS),
             "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
         },
         "admissions-anonymise-expired": {
-            "task": "admissions.tasks.anonymise_expired_intakes",
+            "task": "admissions.tasks.intakes_anonymise_expired",
             "schedule": float(ADMISSIONS_SWEEP_SECONDS),
             "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
         },

@@ -5,6 +5,7 @@ from datetime import timedelta
 from smtplib import SMTPServerDisconnected
 
 import pytest
+from celery.beat import ScheduleEntry
 from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -27,9 +28,9 @@ def backdate(intake: Intake, **delta) -> Intake:
 
 @pytest.fixture
 def queued(monkeypatch):
-    """What notify_intake.delay was called with (nothing runs)."""
+    """What intake_notify.delay was called with (nothing runs)."""
     calls = []
-    monkeypatch.setattr(tasks.notify_intake, "delay", lambda *args: calls.append(args))
+    monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: calls.append(args))
     return calls
 
 
@@ -64,7 +65,7 @@ def test_broker_outage_keeps_the_intake_and_logs_the_id_only(
     def broker_down(*args):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.notify_intake, "delay", broker_down)
+    monkeypatch.setattr(tasks.intake_notify, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admissions/", form_data())
     assert response.status_code == 302
@@ -84,7 +85,7 @@ def test_notify_mails_a_navigator_the_reference_and_link_and_assigns_them(
     settings.SITE_URL = "https://staff.example.org"
     intake = make_intake()
     mailoutbox.clear()
-    tasks.notify_intake.delay(intake.pk)
+    tasks.intake_notify.delay(intake.pk)
     intake.refresh_from_db()
     assert intake.assigned_to == navigator
     assert intake.notified_at is not None
@@ -99,8 +100,8 @@ def test_notify_mails_a_navigator_the_reference_and_link_and_assigns_them(
 def test_duplicate_delivery_sends_one_mail(make_intake, navigator, mailoutbox):
     intake = make_intake()
     mailoutbox.clear()
-    tasks.notify_intake.apply(args=[intake.pk])
-    tasks.notify_intake.apply(args=[intake.pk])
+    tasks.intake_notify.apply(args=[intake.pk])
+    tasks.intake_notify.apply(args=[intake.pk])
     assert len(mailoutbox) == 1
 
 
@@ -142,9 +143,9 @@ def test_mail_error_rolls_back_and_propagates_so_the_task_retries(
     intake.refresh_from_db()
     assert intake.notified_at is None and intake.assigned_to is None
     assert any(
-        issubclass(SMTPServerDisconnected, kind) for kind in tasks.notify_intake.autoretry_for
+        issubclass(SMTPServerDisconnected, kind) for kind in tasks.intake_notify.autoretry_for
     )
-    assert tasks.notify_intake.retry_backoff and tasks.notify_intake.retry_jitter
+    assert tasks.intake_notify.retry_backoff and tasks.intake_notify.retry_jitter
 
 
 def test_every_task_is_acknowledged_late_and_handed_back_if_its_worker_dies():
@@ -174,8 +175,8 @@ def test_transient_mail_error_is_retried_until_it_goes_through(
 
     monkeypatch.setattr(services, "send_mail", flaky)
     # In-process runs retry at once (no countdown) when errors are not propagated.
-    monkeypatch.setitem(tasks.notify_intake.app.conf, "task_eager_propagates", False)
-    tasks.notify_intake.apply(args=[intake.pk])
+    monkeypatch.setitem(tasks.intake_notify.app.conf, "task_eager_propagates", False)
+    tasks.intake_notify.apply(args=[intake.pk])
     intake.refresh_from_db()
     assert intake.notified_at is not None
     assert len(mailoutbox) == 1
@@ -191,7 +192,7 @@ def test_beat_requeues_a_lost_notification(make_intake, queued):
     Intake.objects.filter(pk=notified.pk).update(notified_at=timezone.now())
     queued.clear()
 
-    assert tasks.requeue_unnotified_intakes() == 1
+    assert tasks.intakes_requeue_unnotified() == 1
     assert queued == [(lost.pk,)]
     assert recent.pk not in [args[0] for args in queued]
 
@@ -204,10 +205,10 @@ def test_beat_requeues_a_lost_notification(make_intake, queued):
 
 
 def test_requeued_notification_reaches_a_navigator(make_intake, navigator, mailoutbox, monkeypatch):
-    monkeypatch.setattr(tasks.notify_intake, "delay", lambda *args: None)  # broker "down"
+    monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: None)  # broker "down"
     intake = backdate(make_intake(), minutes=5)
     monkeypatch.undo()
-    tasks.requeue_unnotified_intakes()
+    tasks.intakes_requeue_unnotified()
     intake.refresh_from_db()
     assert intake.notified_at is not None
     assert [mail.subject for mail in mailoutbox] == [f"Intake {intake.reference} waiting"]
@@ -226,7 +227,7 @@ def test_escalation_mails_supervisors_once_per_overdue_intake(
     services.intake_set_status(intake=closed, status="closed", by=None)
     mailoutbox.clear()
 
-    assert tasks.escalate_overdue_intakes() == 1
+    assert tasks.intakes_escalate_overdue() == 1
     [mail] = mailoutbox
     assert sorted(mail.to) == sorted([supervisor.email, second.email])
     assert overdue.reference in mail.subject
@@ -236,7 +237,7 @@ def test_escalation_mails_supervisors_once_per_overdue_intake(
     overdue.refresh_from_db()
     assert overdue.escalated_at is not None
 
-    assert tasks.escalate_overdue_intakes() == 0  # once per intake
+    assert tasks.intakes_escalate_overdue() == 0  # once per intake
     assert len(mailoutbox) == 1
     fresh.refresh_from_db()
     assert fresh.escalated_at is None
@@ -262,7 +263,7 @@ def test_retention_anonymises_closed_intakes_past_the_period_only(make_intake, n
         created_at=timezone.now() - timedelta(days=400)
     )
 
-    assert tasks.anonymise_expired_intakes() == 1
+    assert tasks.intakes_anonymise_expired() == 1
 
     old.refresh_from_db()
     for name in Intake.PERSONAL_FIELDS:
@@ -274,7 +275,7 @@ def test_retention_anonymises_closed_intakes_past_the_period_only(make_intake, n
         kept.refresh_from_db()
         assert kept.first_name == PERSONAL["first_name"] and kept.anonymised_at is None
 
-    assert tasks.anonymise_expired_intakes() == 0
+    assert tasks.intakes_anonymise_expired() == 0
 
 
 def test_anonymised_intake_is_never_notified(make_intake, navigator, mailoutbox):
@@ -285,12 +286,23 @@ def test_anonymised_intake_is_never_notified(make_intake, navigator, mailoutbox)
     assert mailoutbox == []
 
 
-def test_beat_schedule_runs_the_three_sweeps_every_minute():
-    schedule = settings.CELERY_BEAT_SCHEDULE
-    tasks_scheduled = {entry["task"]: entry["schedule"] for entry in schedule.values()}
-    for name in (
-        "admissions.tasks.requeue_unnotified_intakes",
-        "admissions.tasks.escalate_overdue_intakes",
-        "admissions.tasks.anonymise_expired_intakes",
-    ):
-        assert tasks_scheduled[name] == 60.0
+def test_beat_sends_each_sweep_to_its_task_once_a_minute():
+    """Beat names tasks by string: each entry must reach the task that runs the
+    sweep, fall due a minute after its last run, and not before."""
+    sweeps = {
+        tasks.intakes_requeue_unnotified: services.intakes_requeue_unnotified,
+        tasks.intakes_escalate_overdue: services.intakes_escalate_overdue,
+        tasks.intakes_anonymise_expired: services.intakes_anonymise_expired,
+    }
+    entries = [
+        ScheduleEntry(name=name, app=celery_app, **entry)
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+    ]
+    assert sorted(entry.task for entry in entries) == sorted(task.name for task in sweeps)
+    now = celery_app.now()
+    for entry in entries:
+        task = celery_app.tasks[entry.task]
+        assert task.name.rsplit(".", 1)[1] == sweeps[task].__name__  # named as its service
+        assert entry.schedule.is_due(now - timedelta(seconds=61)).is_due, entry.name
+        assert not entry.schedule.is_due(now - timedelta(seconds=59)).is_due, entry.name
+        assert task.apply().get() == 0, entry.name  # runs the sweep: nothing to do

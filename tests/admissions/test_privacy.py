@@ -74,16 +74,16 @@ def test_str_shows_the_reference_only(make_intake, navigator):
 def test_nothing_personal_in_logs_task_arguments_or_mail(
     client, caplog, mailoutbox, navigator, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from admissions.tasks import notify_intake
+    from admissions.tasks import intake_notify
 
     queued = []
-    original = notify_intake.apply_async
+    original = intake_notify.apply_async
 
     def spy(args=None, kwargs=None, **options):
         queued.append((args, kwargs))
         return original(args=args, kwargs=kwargs, **options)
 
-    monkeypatch.setattr(notify_intake, "apply_async", spy)
+    monkeypatch.setattr(intake_notify, "apply_async", spy)
     caplog.set_level(logging.DEBUG)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admissions/?from=naltrexone", form_data())

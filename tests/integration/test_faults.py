@@ -316,8 +316,8 @@ def test_redis_down_while_twenty_people_submit_loses_nothing_and_mails_each_once
 
 
 def retried_tasks(log: str) -> set[str]:
-    """Ids of notify_intake tasks the worker scheduled again after a failure."""
-    return set(re.findall(r"notify_intake\[([0-9a-f-]+)\] retry: Retry in \d+s", log))
+    """Ids of intake_notify tasks the worker scheduled again after a failure."""
+    return set(re.findall(r"intake_notify\[([0-9a-f-]+)\] retry: Retry in \d+s", log))
 
 
 def test_mail_server_outage_is_retried_with_backoff_and_every_mail_arrives_once(running, navigator):
@@ -356,8 +356,8 @@ def lock_waiters() -> int:
 
 
 def received_notifications(log: str) -> list[str]:
-    """Ids of the notify_intake task messages the worker took, in order."""
-    return re.findall(r"notify_intake\[([0-9a-f-]+)\] received", log)
+    """Ids of the intake_notify task messages the worker took, in order."""
+    return re.findall(r"intake_notify\[([0-9a-f-]+)\] received", log)
 
 
 def test_worker_killed_in_the_middle_of_a_mail_sends_it_exactly_once_after_restart(

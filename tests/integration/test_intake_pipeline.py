@@ -72,12 +72,12 @@ def test_duplicate_deliveries_to_the_worker_send_one_mail(
     celery_worker_process, mailbox, client, navigator, settings, monkeypatch
 ):
     settings.ADMISSIONS_MIN_FILL_SECONDS = 0
-    monkeypatch.setattr(tasks.notify_intake, "delay", lambda *args: None)
+    monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: None)
     submit(client)
     monkeypatch.undo()
     intake = Intake.objects.get()
     for _ in range(4):  # the worker runs four threads: these race for the row
-        tasks.notify_intake.delay(intake.pk)
+        tasks.intake_notify.delay(intake.pk)
     assert len(mailbox.wait_for(1)) == 1
     time.sleep(2)
     assert len(mailbox.messages) == 1
@@ -91,7 +91,7 @@ def test_intake_saved_while_the_broker_was_down_is_sent_by_the_sweep(
     def broker_down(*args):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.notify_intake, "delay", broker_down)
+    monkeypatch.setattr(tasks.intake_notify, "delay", broker_down)
     response = submit(client)
     assert response.status_code == 302  # the person is told we have it
     monkeypatch.undo()
@@ -103,7 +103,7 @@ def test_intake_saved_while_the_broker_was_down_is_sent_by_the_sweep(
 
     # Two minutes later, beat's sweep (run here by the real worker) queues it again.
     Intake.objects.filter(pk=intake.pk).update(created_at=timezone.now() - timedelta(minutes=3))
-    tasks.requeue_unnotified_intakes.delay()
+    tasks.intakes_requeue_unnotified.delay()
     messages = mailbox.wait_for(1)
     assert [message["Subject"] for message in messages] == [f"Intake {intake.reference} waiting"]
     assert_no_personal_data(messages[0])
