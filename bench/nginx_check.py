@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bench.stack import NGINX, PROXY_RULES, ROOT, Process, free_port, port_open, wait_until
+from bench.stack import NGINX, PROXY_RULES
+from tests.harness import ROOT, ManagedProcess, free_port, port_open, wait_until
 
 SITE_CONF = ROOT / "deploy" / "nginx" / "cardinal.conf"
 GUIDE = "/medications/baclofen/"
@@ -222,9 +223,9 @@ def run(stack) -> list[dict]:
         return [
             {"check": "nginx -t accepts the shipped config", "ok": False, "detail": test.stderr}
         ]
-    nginx = Process("nginx-site-check", command, stack.env, stack.logs).start()
+    nginx = ManagedProcess("nginx-site-check", command, stack.env, stack.logs).start()
     try:
-        wait_until(lambda: port_open(https_port), 15, "nginx with the shipped config")
+        wait_until(lambda: port_open(https_port), 15, what="nginx with the shipped config")
         return [{"check": "nginx -t accepts the shipped config", "ok": True, "detail": ""}] + (
             checks(stack, https_port, http_port)
         )

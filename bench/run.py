@@ -8,6 +8,7 @@ Nothing here asserts on time: a target missed is reported, never failed.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +24,8 @@ from statistics import quantiles
 from urllib.parse import urlsplit
 
 from bench import intake, nginx_check, pageweight
-from bench.stack import ROOT, Stack, wait_until
+from bench.stack import Stack
+from tests.harness import ROOT, wait_until
 
 RESULTS = ROOT / "bench" / "results"
 WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
@@ -159,11 +161,13 @@ def seconds_summary(samples: list[float]) -> dict:
 
 
 def wait_for_mails(stack: Stack, sent: list[tuple[float, str]], timeout: float) -> list[float]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(stack.sink.arrival(reference) for _, reference in sent):
-            break
-        time.sleep(0.02)
+    """Seconds from each submission to its mail, for those that came within `timeout`."""
+    with contextlib.suppress(TimeoutError):
+        wait_until(
+            lambda: all(stack.sink.arrival(reference) for _, reference in sent),
+            timeout,
+            interval=0.02,
+        )
     return [
         stack.sink.arrival(reference) - started
         for started, reference in sent
@@ -195,7 +199,7 @@ def intake_post(stack: Stack, form: intake.PreparedForm, work: Path, args) -> tu
     script_args = (str(body), form.content_type, form.cookie)
     wrk(url, args.warmup, *script_args)
     before = intake_count(stack)["total"]
-    wait_until(lambda: stack.sink.count() >= before, args.drain_timeout, "the warm-up's mails")
+    wait_until(lambda: stack.sink.count() >= before, args.drain_timeout, what="the warm-up's mails")
 
     probes: list[tuple[float, str]] = []
     stop = threading.Event()
@@ -217,7 +221,7 @@ def intake_post(stack: Stack, form: intake.PreparedForm, work: Path, args) -> tu
 
     # Every intake saved gets exactly one mail (the sink counts distinct references).
     latencies = wait_for_mails(stack, probes, timeout=args.drain_timeout)
-    wait_until(lambda: stack.sink.count() >= after, args.drain_timeout, "the queue to drain")
+    wait_until(lambda: stack.sink.count() >= after, args.drain_timeout, what="the queue to drain")
     drained = stack.sink.last_arrival()
     # CPU from the first post to the last mail, for each intake saved meanwhile.
     used = meter.stop()

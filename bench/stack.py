@@ -2,67 +2,36 @@
 gunicorn and the Celery worker started from deploy/Procfile, nginx with the
 shipped proxy rules, and an SMTP sink that records when each mail arrives.
 
-Every process runs in its own session and is stopped by its own process id.
+The processes and the sink are the integration tests' (tests/harness.py,
+tests/integration/processes.py): each runs in a process group of its own and
+is stopped by its own process id.
 """
 
-import email
 import os
 import re
 import secrets
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
+from email.message import Message
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PROCFILE = ROOT / "deploy" / "Procfile"
+from tests.harness import (
+    ROOT,
+    ManagedProcess,
+    SmtpSink,
+    child_env,
+    free_port,
+    port_open,
+    wait_until,
+)
+from tests.integration.processes import CeleryWorker, GunicornServer, RedisServer, procfile_command
+
 PROXY_RULES = ROOT / "deploy" / "nginx" / "cardinal-proxy.conf"
 NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -119,60 +88,8 @@ class CpuMeter:
         return used
 
 
-def procfile_command(name: str) -> str:
-    """The command line of a process type in deploy/Procfile."""
-    for line in PROCFILE.read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return line.split(":", 1)[1].strip()
-    raise KeyError(f"no '{name}' process in {PROCFILE}")
-
-
-class Process:
-    """A child process in its own session, its output in a log file."""
-
-    def __init__(self, name: str, command: list[str] | str, env: dict, logs: Path):
-        self.name = name
-        self.command = command
-        self.env = env
-        self.log_path = logs / f"{name}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Process":
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                shell=isinstance(self.command, str),
-                start_new_session=True,
-            )
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def check(self) -> None:
-        if not self.running:
-            raise RuntimeError(f"{self.name} exited; see {self.log_path}")
-
-    def stop(self) -> None:
-        """SIGTERM to the session this process leads (its own children), then wait."""
-        if not self.running:
-            return
-        pgid = self.process.pid  # start_new_session: the child leads its own group
-        os.killpg(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-class MailSink:
-    """aiosmtpd handler: the arrival time (monotonic clock) of every intake mail."""
+class MailArrivals:
+    """When the first mail about each intake reached the SMTP sink (monotonic clock)."""
 
     SUBJECT = re.compile(r"Intake (CR-[0-9A-Z]+) waiting")
 
@@ -180,14 +97,12 @@ class MailSink:
         self._lock = threading.Lock()
         self.arrivals: dict[str, float] = {}
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        arrived = time.monotonic()
-        message = email.message_from_bytes(envelope.original_content or envelope.content)
+    def record(self, message: Message, arrived: float) -> None:
+        """SmtpSink's on_accept."""
         match = self.SUBJECT.search(message.get("Subject", ""))
         if match:
             with self._lock:
                 self.arrivals.setdefault(match.group(1), arrived)
-        return "250 Message accepted for delivery"
 
     def arrival(self, reference: str) -> float | None:
         with self._lock:
@@ -215,21 +130,17 @@ class Stack:
         self.static_port = free_port()
         self.proxy_port = free_port()
         self.static_root = work / "staticfiles"
-        self.processes: list[Process] = []
-        self.smtp: Controller | None = None
-        self.sink = MailSink()
-        self.smtp_port = free_port()
+        self.processes: list[ManagedProcess] = []
+        self.sink = MailArrivals()
+        self.smtp = SmtpSink(on_accept=self.sink.record)
         self.env = self._environment()
 
     # --- Environment ----------------------------------------------------------------
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        env.update(
-            {
-                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-                "PYTHONUNBUFFERED": "1",
+        return child_env(
+            drop=["DJANGO_SETTINGS_MODULE"],
+            **{
                 # Production settings, with throwaway secrets made for this run.
                 "DJANGO_DEBUG": "0",
                 "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -242,17 +153,13 @@ class Stack:
                 "DATABASE_URL": self.database_url,
                 "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                 "STATIC_ROOT": str(self.static_root),
-                "EMAIL_HOST": "127.0.0.1",
-                "EMAIL_PORT": str(self.smtp_port),
-                "EMAIL_USE_TLS": "0",
-                "GUNICORN_BIND": f"127.0.0.1:{self.web_port}",
+                **self.smtp.env,
                 # One load generator posts from one address: lift the per-address
                 # limits for this run only (the product's defaults are untouched).
                 "ADMISSIONS_RATE_LIMIT": "100000000/h",
                 "ADMISSIONS_POST_RATE_LIMIT": "100000000/h",
-            }
+            },
         )
-        return env
 
     def manage(self, *args: str) -> None:
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
@@ -273,44 +180,26 @@ class Stack:
     # --- Services -------------------------------------------------------------------
 
     def start_redis(self) -> None:
-        command = [
-            "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(self.work),
-        ]  # fmt: skip
-        self.processes.append(Process("redis", command, self.env, self.logs).start())
-        wait_until(lambda: port_open(self.redis_port), 15, "redis-server")
+        redis = RedisServer(port=self.redis_port, name="redis", logs=self.logs)
+        self.processes.append(redis.start())
 
     def start_smtp(self) -> None:
-        self.smtp = Controller(self.sink, hostname="127.0.0.1", port=self.smtp_port)
-        self.smtp.start()
+        self.smtp.up()
 
-    def start_web(self) -> Process:
-        web = Process("gunicorn", procfile_command("web"), self.env, self.logs).start()
+    def start_web(self) -> GunicornServer:
+        # As many workers as deploy/gunicorn.conf.py (or WEB_CONCURRENCY) says.
+        web = GunicornServer(
+            self.env, workers=None, port=self.web_port, name="gunicorn", logs=self.logs
+        )
         self.processes.append(web)
+        return web.start()
 
-        def healthy():
-            web.check()
-            return http_status(f"http://127.0.0.1:{self.web_port}/healthz") == 200
-
-        wait_until(healthy, 60, "gunicorn")
-        return web
-
-    def start_worker(self) -> Process:
-        worker = Process("worker", procfile_command("worker"), self.env, self.logs).start()
+    def start_worker(self) -> CeleryWorker:
+        worker = CeleryWorker(self.env, name="worker", logs=self.logs)
         self.processes.append(worker)
-        ping = [
-            sys.executable, "-m", "celery", "-A", "cardinal", "inspect", "ping", "--timeout", "1",
-        ]  # fmt: skip
+        return worker.start()
 
-        def ready():
-            worker.check()
-            result = subprocess.run(ping, cwd=ROOT, env=self.env, capture_output=True, check=False)
-            return result.returncode == 0
-
-        wait_until(ready, 60, "the Celery worker")
-        return worker
-
-    def start_nginx(self, site_root: Path) -> Process:
+    def start_nginx(self, site_root: Path) -> ManagedProcess:
         prefix = self.work / "nginx"
         prefix.mkdir(exist_ok=True)
         for path in (self.work, prefix, site_root, self.static_root):
@@ -329,12 +218,12 @@ class Stack:
         )
         command = [NGINX, "-c", str(conf), "-p", str(prefix)]
         subprocess.run([*command, "-t", "-q"], check=True)
-        nginx = Process("nginx", command, self.env, self.logs).start()
+        nginx = ManagedProcess("nginx", command, self.env, self.logs).start()
         self.processes.append(nginx)
-        wait_until(lambda: port_open(self.proxy_port), 15, "nginx")
+        wait_until(lambda: port_open(self.proxy_port), 15, what="nginx")
         return nginx
 
-    def process(self, name: str) -> Process:
+    def process(self, name: str) -> ManagedProcess:
         return next(process for process in self.processes if process.name == name)
 
     def database_backends(self) -> list[int]:
@@ -359,9 +248,7 @@ class Stack:
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
-        if self.smtp:
-            self.smtp.stop()
-            self.smtp = None
+        self.smtp.down()
 
     def describe_commands(self) -> dict:
         return {

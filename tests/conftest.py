@@ -44,3 +44,9 @@ def navigator(django_user_model):
 def two_factor_off(settings):
     """Staff go straight to the admin; two-factor sign-in has tests of its own."""
     settings.STAFF_REQUIRE_2FA = False
+
+
+@pytest.fixture
+def no_fill_time(settings):
+    """The intake form takes answers at once: a test fills it faster than people do."""
+    settings.ADMISSIONS_MIN_FILL_SECONDS = 0

@@ -1,67 +1,41 @@
-"""Real processes for the fault-injection tests, each on a free loopback port:
+"""The site's processes for the integration tests and the benchmarks, each on a
+free loopback port:
 
 - the web, worker and beat processes, started with the commands of deploy/Procfile;
 - a Redis server of our own that a test can kill and start again;
 - a TCP proxy in front of PostgreSQL that a test can cut and restore;
-- an SMTP server that a test can take down, bring back, and make hold each
-  message at the end of DATA (so a worker can be killed in the middle of a mail);
 - WebClient, a visitor as the site sees them through the nginx proxy.
 
-Every process runs in a process group of its own, so kill() takes the children
-(gunicorn's and Celery's pool processes) down with it. Output goes to
-test-artifacts/<name>.log.
+Every process runs in a process group of its own (tests/harness.py), so kill()
+takes the children (gunicorn's and Celery's pool processes) down with it. Output
+goes to test-artifacts/<name>.log unless a `logs` folder is given.
 """
 
-import asyncio
 import contextlib
-import email
 import http.client
 import os
 import selectors
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 from dataclasses import dataclass, field
-from email.message import Message
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
+import redis
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
+from tests.harness import (
+    ARTIFACTS,
+    ROOT,
+    ManagedProcess,
+    child_env,
+    free_port,
+    port_open,
+    wait_until,
+)
+
 PROCFILE = ROOT / "deploy" / "Procfile"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Call predicate until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def database_url(port: int | None = None) -> str:
@@ -71,7 +45,7 @@ def database_url(port: int | None = None) -> str:
 
     conf = connection.settings_dict
     if connection.vendor != "postgresql":
-        raise RuntimeError("the fault tests need DATABASE_URL to name PostgreSQL")
+        raise RuntimeError("the integration tests need DATABASE_URL to name PostgreSQL")
     auth = conf["USER"] or "postgres"
     if conf["PASSWORD"]:
         auth += f":{conf['PASSWORD']}"
@@ -80,59 +54,28 @@ def database_url(port: int | None = None) -> str:
     return f"postgres://{auth}@{host}:{port}/{conf['NAME']}"
 
 
+def embedded_defaults_env(**values: str) -> dict[str, str]:
+    """A child's environment with none of the site's deploy-time variables (its
+    settings fall back on their embedded defaults), then `values`."""
+    deploy = ("DATABASE_", "REDIS_", "EMAIL_", "DJANGO_", "FIELD_")
+    return child_env(drop=[name for name in os.environ if name.startswith(deploy)], **values)
+
+
+def broker_idle(url: str) -> bool:
+    """No task message waiting on the Redis broker at `url` or taken by a worker and
+    not yet acknowledged. With acks_late a message is acknowledged once its task
+    has run, so an idle broker means every task queued so far has finished."""
+    client = redis.Redis.from_url(url)
+    try:
+        if client.hlen("unacked"):  # kombu's Redis transport: messages a worker holds
+            return False
+        queues = [key for key in client.scan_iter("celery*") if client.type(key) == b"list"]
+        return not any(client.llen(queue) for queue in queues)
+    finally:
+        client.close()
+
+
 # --- Processes ---------------------------------------------------------------------------
-
-
-class ManagedProcess:
-    """A child process in its own process group, its output in test-artifacts/<name>.log."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str]):
-        self.name = name
-        self.command = command
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.log_path = ARTIFACTS / f"{name}.log"
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL to the whole group: no clean-up, as when a machine or container dies."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        """SIGTERM (a clean shutdown), then SIGKILL to the group if it takes too long."""
-        if self.running:
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=20)
-        self.kill()
-
-    def log_mark(self) -> int:
-        """A position in the log; log_since() reads what was written after it."""
-        return self.log_path.stat().st_size if self.log_path.exists() else 0
-
-    def log_since(self, mark: int) -> str:
-        with self.log_path.open("rb") as log:
-            log.seek(mark)
-            return log.read().decode(errors="replace")
 
 
 def procfile_command(kind: str) -> str:
@@ -144,42 +87,53 @@ def procfile_command(kind: str) -> str:
     raise LookupError(f"deploy/Procfile has no {kind!r} process")
 
 
-def process_env(env: dict[str, str]) -> dict[str, str]:
-    """env with the virtualenv's bin first on PATH, as `make stack` runs honcho."""
-    bin_dir = str(Path(sys.executable).parent)
-    return {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"}
-
-
 class ProcfileProcess(ManagedProcess):
-    """A process started exactly as deploy/Procfile (and so `make stack`) starts it."""
+    """A process started exactly as deploy/Procfile (and so `make stack`) starts it,
+    unless a `command` of its own is given. `env` as tests.harness.child_env makes
+    it (the virtualenv's bin on PATH)."""
 
     kind = ""
 
-    def __init__(self, env: dict[str, str], name: str | None = None):
-        command = ["bash", "-c", procfile_command(self.kind)]
-        super().__init__(name or f"{self.kind}-{os.getpid()}", command, process_env(env))
+    def __init__(
+        self,
+        env: dict[str, str],
+        name: str | None = None,
+        logs: Path = ARTIFACTS,
+        command: list[str] | None = None,
+    ):
+        command = command or ["bash", "-c", procfile_command(self.kind)]
+        super().__init__(name or f"{self.kind}-{os.getpid()}", command, env, logs)
 
 
 class GunicornServer(ProcfileProcess):
-    """The web process: gunicorn with deploy/gunicorn.conf.py."""
+    """The web process: gunicorn with deploy/gunicorn.conf.py, `workers` of them
+    (None: as many as that file says)."""
 
     kind = "web"
 
-    def __init__(self, env: dict[str, str], workers: int = 2):
-        self.port = free_port()
-        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers)}
-        super().__init__(env, name=f"gunicorn-{self.port}")
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int | None = 2,
+        port: int | None = None,
+        name: str | None = None,
+        logs: Path = ARTIFACTS,
+    ):
+        self.port = port or free_port()
+        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        if workers is not None:
+            env["WEB_CONCURRENCY"] = str(workers)
+        super().__init__(env, name=name or f"gunicorn-{self.port}", logs=logs)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self) -> "GunicornServer":
         super().start()
 
         def healthy():
-            if not self.running:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
+            self.check()
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", "/healthz")
@@ -188,14 +142,15 @@ class GunicornServer(ProcfileProcess):
                 return False
 
         wait_until(healthy, 60, interval=0.2, what="gunicorn")
+        return self
 
 
 class CeleryWorker(ProcfileProcess):
-    """The worker process; ready when it answers a ping on its broker."""
+    """The worker process; ready when it answers a ping on its broker (REDIS_URL)."""
 
     kind = "worker"
 
-    def start(self) -> None:
+    def start(self) -> "CeleryWorker":
         from celery import Celery
 
         super().start()
@@ -203,8 +158,7 @@ class CeleryWorker(ProcfileProcess):
         try:
 
             def answers():
-                if not self.running:
-                    raise RuntimeError(f"the Celery worker exited; see {self.log_path}")
+                self.check()
                 try:
                     return probe.control.ping(timeout=0.5)
                 except Exception:  # noqa: BLE001 - kombu's pools may hold a connection
@@ -213,6 +167,7 @@ class CeleryWorker(ProcfileProcess):
             wait_until(answers, 60, interval=0, what="the Celery worker")
         finally:
             probe.close()
+        return self
 
 
 class CeleryBeat(ProcfileProcess):
@@ -224,21 +179,22 @@ class CeleryBeat(ProcfileProcess):
 class RedisServer(ManagedProcess):
     """A redis-server of our own (no persistence: what it holds dies with it)."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, name: str | None = None, logs: Path = ARTIFACTS):
         self.port = port or free_port()
         command = [
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", tempfile.gettempdir(),
         ]  # fmt: skip
-        super().__init__(f"redis-{self.port}", command, dict(os.environ))
+        super().__init__(name or f"redis-{self.port}", command, dict(os.environ), logs)
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self) -> "RedisServer":
         super().start()
         wait_until(lambda: port_open(self.port), 15, what="redis-server")
+        return self
 
 
 # --- Network faults ------------------------------------------------------------------------
@@ -331,95 +287,6 @@ class TcpProxy:
 
     def stop(self) -> None:
         self.cut()
-
-
-# --- Mail ------------------------------------------------------------------------------------
-
-
-class SmtpSink:
-    """An SMTP server on loopback keeping every message it accepts.
-
-    down() and up() take it away and bring it back on the same port. hold() makes
-    each DATA command wait, after the whole message has arrived but before the
-    reply, until release(). A message counts as accepted only when its "250" reply
-    goes out on a live connection, as the SMTP contract has it: if the client dies
-    while the message is held (the connection closes before the reply), the
-    message is counted in `abandoned`, never delivered, and the client, having had
-    no reply, will send it again.
-    """
-
-    def __init__(self):
-        self.port = free_port()
-        self._lock = threading.Lock()
-        self._messages: list[Message] = []
-        self._released = threading.Event()
-        self._released.set()
-        self.holding = 0
-        self.abandoned = 0
-        self._controller: Controller | None = None
-
-    # aiosmtpd's hook
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        with self._lock:
-            self.holding += 1
-        try:
-            while not self._released.is_set():
-                await asyncio.sleep(0.02)
-        except asyncio.CancelledError:  # aiosmtpd cancels the handler when the peer goes
-            with self._lock:
-                self.abandoned += 1
-            raise
-        finally:
-            with self._lock:
-                self.holding -= 1
-        if server.transport is None or server.transport.is_closing():
-            with self._lock:
-                self.abandoned += 1
-            return "421 Connection lost before the reply"
-        message = email.message_from_bytes(envelope.original_content or envelope.content)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        with self._lock:
-            self._messages.append(message)
-        return "250 Message accepted for delivery"
-
-    @property
-    def is_up(self) -> bool:
-        return self._controller is not None
-
-    def up(self) -> None:
-        if self._controller is None:
-            controller = Controller(self, hostname="127.0.0.1", port=self.port)
-            controller.start()
-            self._controller = controller
-
-    def down(self) -> None:
-        """Stop listening: connections are refused, as when the mail server is down."""
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def hold(self) -> None:
-        self._released.clear()
-
-    def release(self) -> None:
-        self._released.set()
-
-    @property
-    def messages(self) -> list[Message]:
-        with self._lock:
-            return list(self._messages)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._messages.clear()
-            self.abandoned = 0
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[Message]:
-        """The messages once there are at least `count` (or all there are at the timeout)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.messages) < count:
-            time.sleep(0.05)
-        return self.messages
 
 
 # --- Visitors --------------------------------------------------------------------------------

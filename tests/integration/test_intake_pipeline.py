@@ -1,31 +1,28 @@
 """The intake pipeline end to end: a POST, the real Redis broker, a real Celery
 worker process and the navigator's mail at a real SMTP server on loopback."""
 
+import os
 import re
-import time
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from admissions import tasks
 from admissions.models import Intake
 from tests.admissions.helpers import PERSONAL, PHONE_E164, form_data
+from tests.harness import wait_until
+from tests.integration.processes import broker_idle
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_fill_time")]
 
 
-@pytest.fixture
-def navigator(django_user_model):
-    # Transactional tests empty the tables between tests: make the group here.
-    group, _ = Group.objects.get_or_create(name="Navigators")
-    user = django_user_model.objects.create_user(
-        username="nia", email="nia@cardinal.example", password="a-long-test-password-1"
-    )
-    user.groups.add(group)
-    return user
+def wait_for_the_worker() -> None:
+    """Until every task queued so far has run: nothing waits on the broker and the
+    worker holds nothing unacknowledged (it acknowledges a task once it has run)."""
+    url = os.environ["REDIS_URL"]
+    wait_until(lambda: broker_idle(url), 20, looks=2, what="the worker to finish its tasks")
 
 
 def submit(client, **overrides):
@@ -45,9 +42,8 @@ def assert_no_personal_data(message) -> None:
 
 
 def test_posted_intake_reaches_the_navigator_by_mail(
-    celery_worker_process, mailbox, client, navigator, settings
+    celery_worker_process, mailbox, client, navigator
 ):
-    settings.ADMISSIONS_MIN_FILL_SECONDS = 0
     response = submit(client)
     assert response.status_code == 302
 
@@ -64,14 +60,13 @@ def test_posted_intake_reaches_the_navigator_by_mail(
 
     intake.refresh_from_db()
     assert intake.assigned_to == navigator and intake.notified_at is not None
-    time.sleep(1)
+    wait_for_the_worker()
     assert len(mailbox.messages) == 1
 
 
 def test_duplicate_deliveries_to_the_worker_send_one_mail(
-    celery_worker_process, mailbox, client, navigator, settings, monkeypatch
+    celery_worker_process, mailbox, client, navigator, monkeypatch
 ):
-    settings.ADMISSIONS_MIN_FILL_SECONDS = 0
     monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: None)
     submit(client)
     monkeypatch.undo()
@@ -79,15 +74,13 @@ def test_duplicate_deliveries_to_the_worker_send_one_mail(
     for _ in range(4):  # the worker runs four threads: these race for the row
         tasks.intake_notify.delay(intake.pk)
     assert len(mailbox.wait_for(1)) == 1
-    time.sleep(2)
+    wait_for_the_worker()  # all four copies have run
     assert len(mailbox.messages) == 1
 
 
 def test_intake_saved_while_the_broker_was_down_is_sent_by_the_sweep(
-    celery_worker_process, mailbox, client, navigator, settings, monkeypatch, caplog
+    celery_worker_process, mailbox, client, navigator, monkeypatch, caplog
 ):
-    settings.ADMISSIONS_MIN_FILL_SECONDS = 0
-
     def broker_down(*args):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
@@ -98,7 +91,7 @@ def test_intake_saved_while_the_broker_was_down_is_sent_by_the_sweep(
     intake = Intake.objects.get()
     assert intake.notified_at is None
     assert "sweep will retry" in caplog.text
-    time.sleep(1)
+    wait_for_the_worker()  # had anything been queued, it would have run by now
     assert mailbox.messages == []
 
     # Two minutes later, beat's sweep (run here by the real worker) queues it again.
