@@ -12,10 +12,9 @@ PROXY = "127.0.0.1"  # nginx on the same machine: REMOTE_ADDR of every request
 
 
 @pytest.fixture
-def behind_one_proxy(settings):
+def behind_one_proxy(settings, two_factor_off):
     settings.ADMISSIONS_PROXY_HOPS = 1
     settings.AXES_FAILURE_LIMIT = 3
-    settings.STAFF_REQUIRE_2FA = False
 
 
 def sign_in(client, password, forwarded_for):

@@ -1,14 +1,25 @@
 """Liveness and readiness endpoints."""
 
-import os
-import socket
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from cardinal import views
+from tests.harness import free_port
+
+
+@pytest.fixture(autouse=True)
+def _fresh_readiness():
+    """Each test runs the readiness checks itself, not the last test's result."""
+    views.readiness_reset()
+    yield
+    views.readiness_reset()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The readiness view's monotonic clock, standing still until moved."""
+    now = [1000.0]
+    monkeypatch.setattr(views, "monotonic", lambda: now[0])
+    return now
 
 
 @pytest.mark.django_db
@@ -27,31 +38,54 @@ def test_readyz_is_ready_when_services_are_up(client):
     assert body["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.mark.django_db
+def test_readyz_names_the_broker_and_the_cache_when_redis_is_unreachable(client, settings):
+    from cardinal.celery import app
+
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": unreachable,
+        }
+    }
+    broker, eager = app.conf.broker_url, app.conf.task_always_eager
+    app.conf.broker_url, app.conf.task_always_eager = unreachable, False  # as in production
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = broker, eager
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"] == {"database": "ok", "cache": "unavailable", "broker": "unavailable"}
+    assert "broker" in body["failed"]
 
 
-def test_readyz_names_the_broker_when_redis_is_unreachable():
-    env = dict(os.environ, REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0")
-    env.pop("DATABASE_URL", None)  # the embedded SQLite database
-    code = (
-        "import django, json; django.setup();"
-        "from django.test import Client;"
-        "r = Client().get('/readyz', HTTP_HOST='127.0.0.1');"
-        "print(r.status_code); print(r.content.decode())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "cardinal.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    status, body = result.stdout.strip().splitlines()[-2:]
-    assert status == "503"
-    assert '"broker": "unavailable"' in body
-    assert "broker" in body.split('"failed":')[1]
+@pytest.mark.django_db
+def test_readyz_runs_its_checks_at_most_once_a_second(client, clock, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the database check
+        first = client.get("/readyz")
+    with django_assert_num_queries(0):
+        repeats = [client.get("/readyz") for _ in range(20)]
+    assert {(r.status_code, r.content) for r in repeats} == {(200, first.content)}
+    clock[0] += views.READINESS_TTL
+    with django_assert_num_queries(1):
+        assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_keeps_a_failure_for_the_second_too(client, clock, monkeypatch):
+    calls = []
+
+    def database_down():
+        calls.append(clock[0])
+        raise OSError("connection refused")
+
+    monkeypatch.setitem(views.READINESS_CHECKS, "database", database_down)
+    assert [client.get("/readyz").status_code for _ in range(10)] == [503] * 10
+    assert len(calls) == 1
+    clock[0] += views.READINESS_TTL
+    monkeypatch.setitem(views.READINESS_CHECKS, "database", lambda: None)
+    assert client.get("/readyz").status_code == 200

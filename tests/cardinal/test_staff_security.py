@@ -1,13 +1,16 @@
 """Staff accounts: lockout, two-factor sign-in, idle sessions, password rules."""
 
-import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.cardinal.helpers import PRODUCTION_SECRETS, settings_from_env
 
 pytestmark = pytest.mark.django_db
 
@@ -95,18 +98,40 @@ def test_enrolled_staff_enter_a_code_at_each_sign_in(client, staff_user, setting
     assert client.get("/admin/").status_code == 200
 
 
-def test_two_factor_is_required_by_default_only_with_debug_off():
-    from cardinal import settings as project_settings
+def test_with_debug_off_staff_without_a_device_must_enrol_by_default(client, staff_user, settings):
+    production = settings_from_env(DJANGO_DEBUG="0", **PRODUCTION_SECRETS)
+    settings.STAFF_REQUIRE_2FA = production["STAFF_REQUIRE_2FA"]
+    _login(client, PASSWORD)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/two-factor/setup/"
 
-    assert project_settings.STAFF_REQUIRE_2FA is (not project_settings.DEBUG)
 
-
-def test_idle_staff_session_expires(client, staff_user, settings):
-    assert settings.SESSION_SAVE_EVERY_REQUEST
-    settings.SESSION_COOKIE_AGE = 1
+def test_with_debug_on_staff_reach_the_admin_with_a_password_by_default(
+    client, staff_user, settings
+):
+    local = settings_from_env()  # the embedded defaults: debug on
+    settings.STAFF_REQUIRE_2FA = local["STAFF_REQUIRE_2FA"]
     _login(client, PASSWORD)
     assert client.get("/admin/").status_code == 200
-    time.sleep(2.1)
+
+
+def test_idle_staff_session_expires_and_each_request_moves_the_expiry_on(
+    client, staff_user, settings, monkeypatch
+):
+    signed_in = timezone.now()
+    idle_limit = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+
+    def clock_at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    _login(client, PASSWORD)
+    assert client.get("/admin/").status_code == 200
+    clock_at(signed_in + idle_limit * 0.75)
+    assert client.get("/admin/").status_code == 200
+    clock_at(signed_in + idle_limit * 1.5)  # past one age since sign-in, not since the last visit
+    assert client.get("/admin/").status_code == 200
+    clock_at(signed_in + idle_limit * 2.6)  # idle for longer than one age
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
