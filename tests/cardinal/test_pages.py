@@ -104,8 +104,17 @@ def test_security_headers_are_strict(client):
     assert "frame-ancestors 'none'" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    # A click on a guide's source link does not tell the other site where it came from.
+    assert response["Referrer-Policy"] == "same-origin"
     assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_the_intake_forms_csrf_cookie_ends_with_the_browser_session(client):
+    response = client.get("/admissions/")
+    assert response.status_code == 200
+    cookie = response.cookies["csrftoken"]
+    assert cookie.value
+    assert cookie["max-age"] == "" and cookie["expires"] == ""
 
 
 def _explode(request):
