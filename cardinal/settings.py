@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "cardinal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before SessionMiddleware: follows the session cookie it sets (cardinal/staff_marker.py).
+    "cardinal.staff_marker.StaffMarkerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -18,9 +18,11 @@ templates or static files) starts with none, and they expire at local midnight
 so the footer's year and dates stay right.
 
 Only a plain GET is served: no query string, no conditional headers (the view
-answers those with a 304 from its validators), no session cookie (staff get
-the normal path, which renews their session). Only a 200 without cookies or
-Vary is stored, under its scheme, host and path.
+answers those with a 304 from its validators), no valid staff marker (signed-in
+staff get the normal path, which renews their session: cardinal/staff_marker.py).
+A session cookie alone does not skip it, so `Cookie: sessionid=x` cannot force a
+render. Only a 200 without cookies or Vary is stored, under its scheme, host and
+path.
 
 EducationConfig.ready() (education/apps.py) connects content_changed_receiver
 to the saves and deletes of those rows, so every process that can change a guide
@@ -39,6 +41,8 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+
+from cardinal.staff_marker import staff_marker_valid
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +176,7 @@ class GuidePageCacheMiddleware:
         meta = request.META
         if meta.get("QUERY_STRING") or any(name in meta for name in CONDITIONAL_HEADERS):
             return False
-        if "HTTP_COOKIE" in meta and settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if "HTTP_COOKIE" in meta and staff_marker_valid(request):
             return False
         # The normal path answers with the redirect to https.
         return request.is_secure() or not settings.SECURE_SSL_REDIRECT

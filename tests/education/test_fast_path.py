@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cardinal import staff_marker
 from education import models, page_cache
 from education.models import Guide
 from education.services import guide_render
@@ -168,10 +169,37 @@ def test_signed_in_staff_get_the_full_stack_and_a_renewed_session(client, make_g
     client.get(url)
     client.get(url)
     client.force_login(reviewer)
+    client.get("/")  # any page through the full stack sets the staff marker
+    assert staff_marker.COOKIE_NAME in client.cookies
     response, queries = queries_for(client, url)
     assert response.status_code == 200
     assert queries > 0
     assert "sessionid" in response.cookies
+
+
+def test_a_session_cookie_alone_gets_the_stored_page(client, make_guide):
+    url = make_guide().get_absolute_url()
+    client.get(url)
+    client.cookies["sessionid"] = "anything"
+    response, queries = queries_for(client, url)
+    assert response.status_code == 200
+    assert queries == 0
+    assert not response.cookies
+
+
+def test_a_forged_staff_marker_gets_the_stored_page(client, make_guide, reviewer):
+    url = make_guide().get_absolute_url()
+    client.get(url)
+    staff = Client()
+    staff.force_login(reviewer)
+    staff.get("/")
+    # Another session's marker, or a made-up one, with a session cookie of one's own.
+    for marker in (staff.cookies[staff_marker.COOKIE_NAME].value, "1"):
+        client.cookies["sessionid"] = "anything"
+        client.cookies[staff_marker.COOKIE_NAME] = marker
+        response, queries = queries_for(client, url)
+        assert response.status_code == 200
+        assert queries == 0, marker
 
 
 def test_query_string_bypasses_and_is_never_stored(client, make_guide):
