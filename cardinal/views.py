@@ -1,6 +1,8 @@
 """Site-wide pages: home, static information pages, health checks, error pages."""
 
 import logging
+import threading
+from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
@@ -86,10 +88,13 @@ READINESS_CHECKS = {
 }
 
 
-@require_safe
-@cache_control(no_store=True)
-def readyz(request: HttpRequest) -> JsonResponse:
-    """Are the database, cache and broker reachable? 503 names what failed."""
+# A flood of /readyz costs one round of checks per process per READINESS_TTL seconds.
+READINESS_TTL = 1.0
+_readiness_lock = threading.Lock()
+_readiness: tuple[float, dict] | None = None  # (when the checks ended, monotonic; the body)
+
+
+def _readiness_body() -> dict:
     results = {}
     for name, check in READINESS_CHECKS.items():
         try:
@@ -100,8 +105,28 @@ def readyz(request: HttpRequest) -> JsonResponse:
         else:
             results[name] = "ok"
     failed = sorted(name for name, state in results.items() if state != "ok")
-    body = {"status": "ok" if not failed else "unavailable", "checks": results, "failed": failed}
-    return JsonResponse(body, status=503 if failed else 200)
+    return {"status": "ok" if not failed else "unavailable", "checks": results, "failed": failed}
+
+
+def readiness_reset() -> None:
+    """Forget the last result: the next /readyz runs the checks."""
+    global _readiness
+    _readiness = None
+
+
+@require_safe
+@cache_control(no_store=True)
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Are the database, cache and broker reachable? 503 names what failed.
+
+    The result is kept for READINESS_TTL seconds in this process."""
+    global _readiness
+    with _readiness_lock:
+        if _readiness is None or monotonic() - _readiness[0] >= READINESS_TTL:
+            body = _readiness_body()
+            _readiness = (monotonic(), body)  # from the end: slow checks are not repeated at once
+        body = _readiness[1]
+    return JsonResponse(body, status=503 if body["failed"] else 200)
 
 
 def _error_page(template_name: str, status: int) -> HttpResponse:
