@@ -6,9 +6,9 @@ never carry a person's details.
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -294,7 +294,8 @@ def access_record_write(
     )
 
 
-class PhoneMatches(NamedTuple):
+@dataclass(frozen=True)
+class PhoneMatches:
     count: int
     phone_hash: str  # filters the intake list to them, the number itself left out
 
