@@ -3,16 +3,17 @@
 Who may do what comes from the groups the 0002 migration creates: "Editors" add and
 change guides, FAQs and sources; "Medical reviewers" may also publish a guide and
 sign off its review (education.publish_guide) and approve testimonials. A
-published guide is read-only to someone who cannot publish, so every change to a
-live page passes a reviewer. Django's LogEntry records who changed what and when
-(the History button of each guide).
+published guide, and a source one cites, is read-only to someone who cannot
+publish, so every change to a live page passes a reviewer; an edit of an approved
+testimonial withdraws its approval (Testimonial.save). Django's LogEntry records
+who changed what and when (the History button of each guide).
 """
 
 from datetime import timedelta
 from typing import cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import prefetch_related_objects
@@ -210,6 +211,12 @@ class GuideAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    """A source a published guide cites is read-only to someone who cannot publish.
+
+    Its entry is part of the live page, like the guide itself; sending the guide
+    back to review instead would take the page down.
+    """
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["key", "title", "authors", "year", "guide_count"]
     search_fields = ["key", "title", "authors", "venue"]
@@ -220,6 +227,15 @@ class SourceAdmin(admin.ModelAdmin):
         # The default manager's queryset, typed by the stubs as a plain QuerySet.
         return cast(SourceQuerySet, super().get_queryset(request)).with_usage()
 
+    def has_change_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and not request.user.has_perm(PUBLISH_PERMISSION)
+            and obj.is_cited_by_published_guide()
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description="Used in guides", ordering="guide_count")
     def guide_count(self, source):
         return source.guide_count
@@ -229,7 +245,7 @@ class SourceAdmin(admin.ModelAdmin):
         citations = source.citations.select_related("guide").order_by("guide__title")
         if not citations:
             return "Not cited by any guide (so not listed on any page)."
-        return format_html_join(
+        listed = format_html_join(
             mark_safe("<br>"),
             '<a href="{}">{}</a> (source [{}], {})',
             (
@@ -242,6 +258,10 @@ class SourceAdmin(admin.ModelAdmin):
                 for c in citations
             ),
         )
+        if any(c.guide.is_published for c in citations):
+            note = "A published guide cites it, so only a medical reviewer can change it."
+            return format_html("{}<br>{}", listed, note)
+        return listed
 
 
 @admin.register(Testimonial)
@@ -249,16 +269,37 @@ class TestimonialAdmin(admin.ModelAdmin):
     list_display = ["__str__", "guide", "consent_on_file", "approved", "approved_by", "created_at"]
     list_filter = ["approved", "consent_on_file"]
     list_select_related = ["guide", "approved_by"]
-    fields = ["guide", "text", "attribution", "consent_on_file", "approved", "approved_by"]
+    fields = [
+        "guide",
+        "text",
+        "attribution",
+        "consent_on_file",
+        "approved",
+        "approved_by",
+        "approved_at",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = ["approved_by"]
+        fields = ["approved_by", "approved_at"]
         if not request.user.has_perm(APPROVE_TESTIMONIAL_PERMISSION):
             fields.append("approved")
         return fields
 
     def save_model(self, request, obj, form, change):
+        """Ticking "approved" approves what the form holds; an edit of the text,
+        attribution or guide of an approved testimonial withdraws its approval
+        (Testimonial.save), whoever makes it."""
         if "approved" in form.changed_data:
-            obj.approved_by = request.user if obj.approved else None
-            obj.approved_at = timezone.now() if obj.approved else None
+            if obj.approved:
+                obj.approve(by=request.user)
+            else:
+                obj.withdraw_approval()
+        was_approved = obj.approved
         super().save_model(request, obj, form, change)
+        if was_approved and not obj.approved:
+            self.message_user(
+                request,
+                "The edit withdrew the approval: the testimonial is off the page until a "
+                "medical reviewer approves it again.",
+                messages.WARNING,
+            )

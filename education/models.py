@@ -7,6 +7,7 @@ request reads them and never parses markdown.
 """
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +18,16 @@ from django.utils import timezone
 
 from education import markup
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 REVIEW_INTERVAL = timedelta(days=365)
+# One to three capital initials, each followed by a full stop: "J.", "J.M.", "A.B.C.".
+INITIALS_PATTERN = r"^[A-Z]\.(?:[A-Z]\.){0,2}\Z"
+INITIALS_MESSAGE = (
+    "Initials only: one to three capital letters, each followed by a full stop and no "
+    "spaces, for example 'J.M.'. Never a name."
+)
 
 
 def unknown_keys_message(keys: list[str]) -> str:
@@ -87,6 +97,13 @@ class Source(models.Model):
         super().save(*args, **kwargs)
         # The pages that list this entry changed: move their cache validators on.
         Guide.objects.filter(citations__source=self).update(updated_at=timezone.now())
+
+    def is_cited_by_published_guide(self) -> bool:
+        """Whether a live page lists this entry (so changing it changes that page)."""
+        return (
+            self.pk is not None
+            and Guide.objects.published().filter(citations__source=self).exists()
+        )
 
     @property
     def authors_sentence(self) -> str:
@@ -310,17 +327,41 @@ class Citation(models.Model):
         return markup.citation_id(self.source.key)
 
 
+# What a reviewer approves of a testimonial (attribute names): a change withdraws the approval.
+APPROVED_CONTENT = ("guide_id", "text", "attribution")
+APPROVAL_FIELDS = ("approved", "approved_by", "approved_at")
+
+
+def _content_written(field_names) -> tuple[str, ...]:
+    """The approved-content attributes a save or update with these field names writes."""
+    if field_names is None:
+        return APPROVED_CONTENT
+    names = set(field_names)
+    return tuple(a for a in APPROVED_CONTENT if a in names or a.removesuffix("_id") in names)
+
+
 class TestimonialQuerySet(models.QuerySet):
     def shown(self):
         """Only what a person agreed to share and staff approved."""
         return self.filter(consent_on_file=True, approved=True)
+
+    def update(self, **kwargs):
+        """Writing approved content withdraws the approval, unless the same update gives it.
+
+        bulk_update() goes through here too; like any update() it sends no signal.
+        """
+        if _content_written(kwargs) and "approved_at" not in kwargs:
+            kwargs |= {"approved": False, "approved_by": None, "approved_at": None}
+        return super().update(**kwargs)
 
 
 class Testimonial(models.Model):
     guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="testimonials")
     text = models.TextField(max_length=1000)
     attribution = models.CharField(
-        max_length=12, help_text="Initials only, for example 'J.M.'. Never a full name."
+        max_length=12,
+        validators=[RegexValidator(INITIALS_PATTERN, INITIALS_MESSAGE)],
+        help_text="Initials only, for example 'J.M.'. Never a full name.",
     )
     consent_on_file = models.BooleanField(
         default=False, help_text="Signed consent to publish this text is on file."
@@ -352,6 +393,42 @@ class Testimonial(models.Model):
     def __str__(self):
         return f"Testimonial #{self.pk}"
 
+    def save(self, *args, **kwargs):
+        """Save the row; a change to approved content withdraws the approval.
+
+        The approval stays only if it was given with this change (approve() set a
+        new approved_at). A move to another guide also moves the validators of the
+        page it leaves.
+        """
+        update_fields = kwargs.get("update_fields")
+        written = () if self._state.adding else _content_written(update_fields)
+        stored = None
+        if written:
+            row = Testimonial._base_manager.filter(pk=self.pk)
+            stored = row.values(*written, "approved", "approved_at").first()
+        if (
+            stored is not None
+            and self.approved
+            and stored["approved"]
+            and stored["approved_at"] == self.approved_at
+            and any(stored[name] != getattr(self, name) for name in written)
+        ):
+            self.withdraw_approval()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *APPROVAL_FIELDS}
+        super().save(*args, **kwargs)
+        left = stored.get("guide_id") if stored else None
+        if left is not None and left != self.guide_id:
+            Guide.objects.filter(pk=left).update(updated_at=timezone.now())
+
     def clean(self):
         if self.approved and not self.consent_on_file:
             raise ValidationError({"approved": "Only a testimonial with consent on file."})
+
+    def approve(self, *, by: "User") -> None:
+        """Approve what the testimonial says now, as `by`; the caller saves it."""
+        self.approved, self.approved_by, self.approved_at = True, by, timezone.now()
+
+    def withdraw_approval(self) -> None:
+        """Take the testimonial off the page until a reviewer approves it again."""
+        self.approved, self.approved_by, self.approved_at = False, None, None
