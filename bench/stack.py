@@ -28,10 +28,8 @@ from tests.harness import (
     port_open,
     wait_until,
 )
+from tests.integration.nginx import NGINX, PROXY_RULES, site_http_directives
 from tests.integration.processes import CeleryWorker, GunicornServer, RedisServer, procfile_command
-
-PROXY_RULES = ROOT / "deploy" / "nginx" / "cardinal-proxy.conf"
-NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -210,7 +208,7 @@ class Stack:
                 prefix=prefix,
                 site_root=site_root,
                 static_root=self.static_root,
-                web_port=self.web_port,
+                site_http=site_http_directives(prefix, self.web_port),
                 static_port=self.static_port,
                 proxy_port=self.proxy_port,
                 proxy_rules=PROXY_RULES,
@@ -283,13 +281,8 @@ http {{
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
 
-    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=cardinal_pages:10m
-                     max_size=100m inactive=10m use_temp_path=off;
-
-    upstream cardinal_web {{
-        server 127.0.0.1:{web_port};
-        keepalive 32;
-    }}
+    # deploy/nginx/cardinal.conf's zones, maps, log format and upstream.
+{site_http}
 
     server {{
         listen 127.0.0.1:{static_port};
