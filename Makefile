@@ -58,15 +58,17 @@ staff: $(VENV)/.runtime
 	$(BIN)/python manage.py create_staff --group Navigators --superuser
 
 # Debian packages the browser tier needs: chromium (Playwright drives it), a Java
-# runtime (the Nu Html Checker is a jar) and npm (installs the checkers). Only what
-# is missing is installed.
+# runtime (the Nu Html Checker is a jar) and npm (installs the checkers); and nginx
+# (tests/integration/test_nginx.py runs the shipped config). Only what is missing is
+# installed.
 browser-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages for the browser tests:$$missing"; \
+	  echo "Installing Debian packages for the browser and nginx tests:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
