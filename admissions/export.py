@@ -1,18 +1,21 @@
 """The CSV export of intakes, for the Admissions supervisors.
 
-Every export writes an access record. The free-text message is never exported,
+Every exported intake gets an access record. The free-text message is never exported,
 and no cell can start a spreadsheet formula.
 """
 
 import csv
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from admissions.models import AccessRecord, Intake
-from admissions.services import BATCH_SIZE, access_record_write
+from admissions.services import BATCH_SIZE, access_records_write
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -49,11 +52,16 @@ def spreadsheet_safe(value) -> str:
     return text
 
 
-def intake_export_csv(
-    *, intakes: QuerySet, user: AbstractBaseUser, include_personal: bool, out
-) -> int:
-    """Write intakes as CSV to the file-like `out` and record the export. No messages."""
+def intake_export_csv(*, intakes: QuerySet, user: "User", include_personal: bool, out) -> int:
+    """Write intakes as CSV to the file-like `out` and record the export, one access
+    record per intake. No messages.
+
+    With `include_personal`, the personal columns are filled for the intakes whose
+    details the user may see (Intake.personal_data_visible_to) and left empty for
+    the others.
+    """
     columns = EXPORT_COLUMNS + (EXPORT_PERSONAL_COLUMNS if include_personal else [])
+    personal_names = {name for name, _ in EXPORT_PERSONAL_COLUMNS}
     # defer(None) first: the admin list hands over a queryset that defers fields.
     queryset = intakes.defer(None).select_related("assigned_to").order_by("-created_at")
     if include_personal:
@@ -62,11 +70,16 @@ def intake_export_csv(
         queryset = queryset.defer(*Intake.PERSONAL_FIELDS)
     writer = csv.writer(out)
     writer.writerow([label for _, label in columns])
-    count = 0
+    with_personal: list[int] = []
+    without_personal: list[int] = []
     for intake in queryset.iterator(chunk_size=BATCH_SIZE):
+        visible = include_personal and intake.personal_data_visible_to(user)
+        (with_personal if visible else without_personal).append(intake.pk)
         row = []
         for name, _ in columns:
-            if name == "assigned_to":
+            if name in personal_names and not visible:
+                value = ""
+            elif name == "assigned_to":
                 value = intake.assigned_to.get_username() if intake.assigned_to else ""
             elif name in {"status", "who_needs_help", "best_time", "contact_method"}:
                 value = getattr(intake, f"get_{name}_display")()
@@ -78,10 +91,14 @@ def intake_export_csv(
                 value = getattr(intake, name)
             row.append(spreadsheet_safe(value))
         writer.writerow(row)
-        count += 1
-    access_record_write(
-        user=user,
-        action=AccessRecord.Action.EXPORT,
-        detail=f"export of {count} intakes" + (" with personal data" if include_personal else ""),
-    )
+    count = len(with_personal) + len(without_personal)
+    batches = [(with_personal, " with personal data"), (without_personal, "")]
+    for ids, suffix in batches if count else [([None], "")]:
+        if ids:
+            access_records_write(
+                user=user,
+                action=AccessRecord.Action.EXPORT,
+                intake_ids=ids,
+                detail=f"export of {count} intakes{suffix}",
+            )
     return count

@@ -1,12 +1,24 @@
-"""The intake form: short, labelled, validated; abuse checks that reject silently."""
+"""The intake form: short, labelled, validated; abuse checks that never drop a person.
 
+Only the honeypot (a field people never see) is answered with a silent fake
+confirmation. A fill-time token that is too fresh, too old, already used or not
+this browser's re-shows the form, answers kept, with a word of explanation.
+"""
+
+import hashlib
+import hmac
 import re
+import secrets
 import time
 import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape, format_html
@@ -16,8 +28,17 @@ from admissions import consent
 from admissions.models import Intake
 from cardinal.lib.phone import phone_e164
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 STARTED_SALT = "admissions.intake.started"
 SOURCE_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+# Pages of the site that link to the form with ?from=... (besides each guide).
+SITE_SOURCES = frozenset({"home", "medications"})
+# What an intake records for any other ?from= value.
+OTHER_SOURCE = "other"
+GUIDE_SLUGS_CACHE_KEY = "admissions.published-guide-slugs"
+GUIDE_SLUGS_CACHE_SECONDS = 60
 ALLOWED_CONTROL_CHARACTERS = {"\n", "\r", "\t"}
 LINE_BREAKS = {"\n", "\r", "\u2028", "\u2029"}
 
@@ -164,19 +185,19 @@ class IntakeForm(forms.Form):
     started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     source = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
-    def __init__(self, *args, source: str = "", **kwargs):
+    def __init__(self, *args, source: str = "", csrf_secret: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent"].label = consent_label()
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         if not self.is_bound:
-            self.initial["started"] = signing.dumps(time.time(), salt=STARTED_SALT)
+            self.initial["started"] = fill_token(csrf_secret=csrf_secret)
             self.initial["source"] = clean_source(source)
 
     def clean_source(self):
-        return clean_source(self.cleaned_data["source"])
+        return known_source(self.cleaned_data["source"])
 
     def clean_substances(self):
-        chosen = self.cleaned_data["substances"]
+        chosen = list(dict.fromkeys(self.cleaned_data["substances"]))  # each code once, in order
         if Intake.Substance.PREFER_NOT_TO_SAY in chosen and len(chosen) > 1:
             raise ValidationError(
                 "Choose “Prefer not to say” on its own, or untick it.", code="exclusive"
@@ -202,19 +223,21 @@ class IntakeForm(forms.Form):
             "source_page": data["source"],
         }
 
-    def automated_reason(self) -> str:
-        """Why this looks sent by a program ("" when it does not). Reads raw data only."""
-        if self.data.get("website"):
-            return "honeypot"
-        try:
-            started = float(signing.loads(self.data.get("started", ""), salt=STARTED_SALT))
-        except (signing.BadSignature, TypeError, ValueError):
-            return "bad timestamp"
-        if time.time() - started < settings.ADMISSIONS_MIN_FILL_SECONDS:
-            return "too fast"
-        return ""
+    def is_honeypot(self) -> bool:
+        """Whether the field people never see was filled in (a program did). Raw data only."""
+        return bool(self.data.get("website"))
 
-    def error_summary(self) -> list[tuple[str, str, str]]:
+    def fill_check(self, *, csrf_secret: str) -> "FillCheck":
+        """The posted fill-time token, checked against this browser's CSRF secret."""
+        return fill_token_check(self.data.get("started", ""), csrf_secret=csrf_secret)
+
+    def with_new_token(self, *, csrf_secret: str) -> "IntakeForm":
+        """The same answers in a form with a fresh fill-time token, to show again."""
+        data = self.data.copy()
+        data["started"] = fill_token(csrf_secret=csrf_secret)
+        return type(self)(data)
+
+    def error_summary(self) -> list[tuple[str, "StrOrPromise | None", str]]:
         """(anchor id, label, first error) for each field with errors, in form order."""
         items = []
         for name, field in self.fields.items():
@@ -225,11 +248,101 @@ class IntakeForm(forms.Form):
             if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
                 anchor = f"{anchor}_0"
             label = "Consent to be contacted" if name == "consent" else field.label
-            items.append((anchor, label, self.errors[name][0]))
+            items.append((anchor, label, str(self.errors[name][0])))
         return items
 
 
 def clean_source(value: str) -> str:
-    """A guide's slug from ?from=..., or "" for anything else."""
+    """A slug from ?from=..., or "" for anything that cannot be one."""
     value = (value or "").strip().lower()
     return value if SOURCE_PATTERN.fullmatch(value) else ""
+
+
+def known_source(value: str) -> str:
+    """What an intake records as the page that sent the person: a published
+    guide's slug or a page of SITE_SOURCES; OTHER_SOURCE for any other value,
+    so nobody can put words of their choice into the staff's filters."""
+    if not (value or "").strip():
+        return ""
+    slug = clean_source(value)
+    if slug and (slug in SITE_SOURCES or slug in published_guide_slugs()):
+        return slug
+    return OTHER_SOURCE
+
+
+def published_guide_slugs() -> frozenset[str]:
+    """Slugs of the published guides, kept in the cache for a minute.
+
+    Found through the app registry: admissions does not import the education
+    app, and without it no guide is known.
+    """
+    try:
+        slugs = cache.get(GUIDE_SLUGS_CACHE_KEY)
+    except Exception:  # the cache is down: ask the database
+        slugs = None
+    if slugs is not None:
+        return slugs
+    try:
+        guide_model = apps.get_model("education", "Guide")
+    except LookupError:
+        return frozenset()
+    slugs = frozenset(guide_model.objects.published().values_list("slug", flat=True))
+    try:
+        cache.set(GUIDE_SLUGS_CACHE_KEY, slugs, GUIDE_SLUGS_CACHE_SECONDS)
+    except Exception:
+        pass
+    return slugs
+
+
+# --- The fill-time token ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FillCheck:
+    """What is wrong with a posted fill-time token ("" when nothing), and its nonce."""
+
+    problem: str
+    nonce: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def _csrf_digest(csrf_secret: str) -> str:
+    return hashlib.sha256(f"{STARTED_SALT}:{csrf_secret}".encode()).hexdigest()[:32]
+
+
+def fill_token(*, csrf_secret: str, started: float | None = None) -> str:
+    """The form's hidden "started" value, signed with SECRET_KEY (or a key of
+    SECRET_KEY_FALLBACKS when checked): when the form was shown, a random nonce
+    that makes it single use, and a digest of the browser's CSRF secret (the
+    unmasked value of its CSRF cookie) that binds it to that browser."""
+    payload = {
+        "t": time.time() if started is None else started,
+        "n": secrets.token_urlsafe(12),
+        "c": _csrf_digest(csrf_secret),
+    }
+    return signing.dumps(payload, salt=STARTED_SALT)
+
+
+def fill_token_check(token: str, *, csrf_secret: str, now: float | None = None) -> FillCheck:
+    """Check a fill-time token: problem "missing", "forged", "not this browser's",
+    "too fast" (sooner than ADMISSIONS_MIN_FILL_SECONDS after the form was shown)
+    or "expired" (later than ADMISSIONS_FORM_MAX_AGE_SECONDS). Whether it was
+    used already is for the caller (admissions.limits) to say."""
+    if not token:
+        return FillCheck("missing")
+    try:
+        payload = signing.loads(token, salt=STARTED_SALT)
+        started, nonce, digest = float(payload["t"]), str(payload["n"]), str(payload["c"])
+    except (signing.BadSignature, TypeError, ValueError, KeyError):
+        return FillCheck("forged")
+    if not hmac.compare_digest(digest, _csrf_digest(csrf_secret)):
+        return FillCheck("not this browser's", nonce)
+    age = (time.time() if now is None else now) - started
+    if age < settings.ADMISSIONS_MIN_FILL_SECONDS:
+        return FillCheck("too fast", nonce)
+    if age > settings.ADMISSIONS_FORM_MAX_AGE_SECONDS:
+        return FillCheck("expired", nonce)
+    return FillCheck("", nonce)

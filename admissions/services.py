@@ -7,20 +7,22 @@ never carry a person's details.
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from admissions import consent, crypto, roles
+from admissions import audit, consent, crypto, roles
 from admissions.models import (
     AccessRecord,
     ConsentRecord,
@@ -28,6 +30,9 @@ from admissions.models import (
     IntakeActivity,
     NavigatorState,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ def intake_submit(
             contact_method=contact_method,
             email=email,
             state=state,
-            substances=",".join(substances),
+            substances=",".join(dict.fromkeys(substances)),
             insurance_provider=insurance_provider,
             insurance_member_id=insurance_member_id,
             message=message,
@@ -121,7 +126,7 @@ def queue_notification(intake_id: int) -> None:
 # --- Notification and assignment ------------------------------------------------
 
 
-def navigator_next() -> AbstractBaseUser | None:
+def navigator_next() -> "User | None":
     """The active navigator (with an email address) assigned least recently.
 
     Locks that navigator's round-robin row until the transaction ends.
@@ -140,6 +145,8 @@ def navigator_next() -> AbstractBaseUser | None:
         candidates.select_for_update(skip_locked=True).first()
         or candidates.select_for_update().first()
     )
+    if state is None:  # every candidate's account was deleted meanwhile
+        return None
     state.last_assigned_at = timezone.now()
     state.save(update_fields=["last_assigned_at"])
     return get_user_model().objects.get(pk=state.user_id)
@@ -188,7 +195,7 @@ def intake_notify(*, intake_id: int) -> bool:
     return True
 
 
-def intake_assign(*, intake: Intake, navigator: AbstractBaseUser | None) -> Intake:
+def intake_assign(*, intake: Intake, navigator: "User | None") -> Intake:
     """Give the intake to a navigator (None: unassign)."""
     with transaction.atomic():
         locked = _lock(intake)
@@ -201,9 +208,7 @@ def intake_assign(*, intake: Intake, navigator: AbstractBaseUser | None) -> Inta
 # --- The navigator's work ---------------------------------------------------------
 
 
-def intake_set_status(
-    *, intake: Intake, status: str, by: AbstractBaseUser | None, note: str = ""
-) -> Intake:
+def intake_set_status(*, intake: Intake, status: str, by: "User | None", note: str = "") -> Intake:
     """Move an intake along the pipeline; the timeline records the change."""
     with transaction.atomic():
         locked = _lock(intake)
@@ -211,7 +216,7 @@ def intake_set_status(
     return locked
 
 
-def intake_mark_contacted(*, intake: Intake, by: AbstractBaseUser) -> Intake:
+def intake_mark_contacted(*, intake: Intake, by: "User") -> Intake:
     """The person was reached: status contacted (unless already further along)."""
     with transaction.atomic():
         locked = _lock(intake)
@@ -223,7 +228,7 @@ def intake_mark_contacted(*, intake: Intake, by: AbstractBaseUser) -> Intake:
 def intake_log_activity(
     *,
     intake: Intake,
-    author: AbstractBaseUser,
+    author: "User",
     kind: str,
     note: str = "",
     reached: bool = False,
@@ -257,7 +262,7 @@ def _lock(intake: Intake) -> Intake:
 
 
 def _change_status(
-    intake: Intake, status: Intake.Status, *, by: AbstractBaseUser | None, note: str = ""
+    intake: Intake, status: Intake.Status, *, by: "User | None", note: str = ""
 ) -> None:
     previous = intake.status
     if previous == status:
@@ -278,35 +283,94 @@ def _change_status(
 # The CSV export, which writes access records too, is in admissions/export.py.
 
 
+# Taken (until the transaction ends) by every writer of access records, so two
+# never append to the hash chain from the same last record. Any fixed number.
+ACCESS_CHAIN_LOCK_ID = 7_146_530_215
+
+
 def access_record_write(
     *,
-    user: AbstractBaseUser,
+    user: "User",
     action: str,
     intake: Intake | None = None,
     detail: str = "",
+    phone_hash: str = "",
 ) -> AccessRecord:
-    return AccessRecord.objects.create(
+    """Append one access record to the chain."""
+    [record] = access_records_write(
         user=user,
-        username=user.get_username(),
-        intake=intake,
         action=action,
-        detail=detail[:200],
+        intake_ids=[intake.pk if intake is not None else None],
+        detail=detail,
+        phone_hash=phone_hash,
     )
+    return record
+
+
+def access_records_write(
+    *,
+    user: "User",
+    action: str,
+    intake_ids: Iterable[int | None],
+    detail: str = "",
+    phone_hash: str = "",
+) -> list[AccessRecord]:
+    """Append one access record per intake id (None: no intake) to the hash
+    chain, in one insert; see admissions/audit.py."""
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # SQLite allows one writer at a time anyway
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACCESS_CHAIN_LOCK_ID])
+        last = AccessRecord.objects.last_in_chain()
+        prev_hash = last.row_hash if last is not None else audit.GENESIS_HASH
+        records = []
+        for intake_id in intake_ids:
+            record = AccessRecord(
+                user=user,
+                username=user.get_username(),
+                intake_id=intake_id,
+                action=action,
+                detail=detail[:200],
+                phone_hash=phone_hash,
+                created_at=now,
+                prev_hash=prev_hash,
+            )
+            record.row_hash = prev_hash = record.digest()
+            records.append(record)
+        return AccessRecord.objects.bulk_create(records, batch_size=BATCH_SIZE)
 
 
 @dataclass(frozen=True)
 class PhoneMatches:
     count: int
-    phone_hash: str  # filters the intake list to them, the number itself left out
+    intake_ids: tuple[int, ...]  # what the intake list shows, the number itself left out
 
 
-def intake_find_by_phone(*, user: AbstractBaseUser, phone: str) -> PhoneMatches:
-    """Count the intakes from a phone number (E.164) and record the search."""
-    count = Intake.objects.with_phone(phone).count()
-    access_record_write(
-        user=user, action=AccessRecord.Action.SEARCH, detail=f"{count} intakes matched"
+def intake_find_by_phone(*, user: "User", phone: str) -> PhoneMatches:
+    """The intakes from a phone number (E.164) whose personal details the user may
+    see (Intake.personal_data_visible_to); one access record per match, each with
+    the keyed hash searched for (one record without an intake for no match).
+
+    Raises PermissionDenied without the personal data permission: the search
+    would tell whether a number belongs to a patient.
+    """
+    if not user.has_perm(roles.PERSONAL_DATA_PERMISSION):
+        raise PermissionDenied
+    ids = tuple(
+        Intake.objects.with_phone(phone)
+        .personal_data_visible_to(user)
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
     )
-    return PhoneMatches(count=count, phone_hash=crypto.phone_hash(phone))
+    access_records_write(
+        user=user,
+        action=AccessRecord.Action.SEARCH,
+        intake_ids=ids or [None],
+        detail=f"{len(ids)} intakes matched",
+        phone_hash=crypto.phone_hash(phone),
+    )
+    return PhoneMatches(count=len(ids), intake_ids=ids)
 
 
 # --- Periodic sweeps ---------------------------------------------------------------
@@ -334,76 +398,186 @@ def intakes_requeue_unnotified(*, now: datetime | None = None) -> int:
 
 
 def intakes_escalate_overdue(*, now: datetime | None = None) -> int:
-    """Mail the Admissions supervisors about each intake not contacted within the
-    SLA (settings.ADMISSIONS_SLA_MINUTES), once per intake."""
+    """Mail the Admissions supervisors about the intakes not contacted within the
+    SLA (settings.ADMISSIONS_SLA_MINUTES): one mail a run, listing every intake
+    newly overdue, and each intake in one mail only. Returns how many it listed."""
     now = now or timezone.now()
-    ids = list(
-        Intake.objects.due_for_escalation(now)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:BATCH_SIZE]
-    )
-    if not ids:
+    due = Intake.objects.due_for_escalation(now)
+    waiting = due.count()
+    if not waiting:
         return 0
     supervisors = roles.active_members(roles.SUPERVISORS_GROUP, with_email=True)
     recipients = list(supervisors.values_list("email", flat=True))
     if not recipients:
-        logger.warning("%d intakes are overdue and no supervisor has an email address", len(ids))
+        logger.warning("%d intakes are overdue and no supervisor has an email address", waiting)
         return 0
-    escalated = 0
-    for intake_id in ids:
-        with transaction.atomic():
-            intake = (
-                Intake.objects.select_for_update(skip_locked=True)
-                .only(
-                    "pk", "reference", "status", "created_at", "first_contacted_at", "escalated_at"
-                )
-                .filter(pk=intake_id, escalated_at__isnull=True)
-                .first()
-            )
-            if intake is None or not intake.is_overdue(now):
-                continue
-            context = {
-                "reference": intake.reference,
-                "url": intake.admin_url(),
-                "sla_minutes": settings.ADMISSIONS_SLA_MINUTES,
-                "waiting_minutes": int(intake.age(now).total_seconds() // 60),
-            }
-            send_mail(
-                f"Intake {intake.reference} not contacted within "
-                f"{settings.ADMISSIONS_SLA_MINUTES} minutes",
-                render_to_string("admissions/email/supervisor_escalation.txt", context),
-                None,
-                recipients,
-            )
-            intake.escalated_at = now
-            intake.save(update_fields=["escalated_at"])
-            escalated += 1
-    if escalated:
-        logger.warning("escalated %d overdue intakes to the supervisors", escalated)
-    return escalated
+    with transaction.atomic():
+        intakes = [
+            intake
+            for intake in due.select_for_update(skip_locked=True)
+            .only("pk", "reference", "status", "created_at", "first_contacted_at", "escalated_at")
+            .order_by("created_at")[:BATCH_SIZE]
+            if intake.is_overdue(now)
+        ]
+        if not intakes:
+            return 0
+        sla = settings.ADMISSIONS_SLA_MINUTES
+        context = {
+            "intakes": [
+                {
+                    "reference": intake.reference,
+                    "url": intake.admin_url(),
+                    "waiting_minutes": int(intake.age(now).total_seconds() // 60),
+                }
+                for intake in intakes
+            ],
+            "sla_minutes": sla,
+        }
+        if len(intakes) == 1:
+            subject = f"Intake {intakes[0].reference} not contacted within {sla} minutes"
+        else:
+            subject = f"{len(intakes)} intakes not contacted within {sla} minutes"
+        send_mail(
+            subject,
+            render_to_string("admissions/email/supervisor_escalation.txt", context),
+            None,
+            recipients,
+        )
+        Intake.objects.filter(pk__in=[intake.pk for intake in intakes]).update(escalated_at=now)
+    logger.warning("escalated %d overdue intakes to the supervisors", len(intakes))
+    return len(intakes)
+
+
+def queue_ceiling_alert(window: int) -> None:
+    """Queue the supervisors' alert that the form reached its ceiling in this
+    minute; a broker outage is logged, never raised (the visitor is answered)."""
+    from admissions import tasks
+
+    try:
+        tasks.intakes_alert_ceiling.delay(window)
+    except Exception as exc:
+        logger.warning("could not queue the intake ceiling alert (%s)", type(exc).__name__)
+
+
+def intakes_alert_ceiling(*, window: int) -> bool:
+    """Mail the Admissions supervisors that more than
+    settings.ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE intakes came in the minute
+    `window` (admissions.limits.current_window), so that the form asks visitors
+    to call instead. Returns whether a mail was sent."""
+    supervisors = roles.active_members(roles.SUPERVISORS_GROUP, with_email=True)
+    recipients = list(supervisors.values_list("email", flat=True))
+    if not recipients:
+        logger.warning("the intake ceiling was reached and no supervisor has an email address")
+        return False
+    started = timezone.localtime(datetime.fromtimestamp(window * 60, tz=UTC))
+    context = {
+        "limit": settings.ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE,
+        "minute": started.strftime("%Y-%m-%d %H:%M %Z"),
+        "url": settings.SITE_URL + reverse("admin:admissions_intake_changelist"),
+    }
+    send_mail(
+        "Intake form paused: too many requests in one minute",
+        render_to_string("admissions/email/ceiling_alert.txt", context),
+        None,
+        recipients,
+    )
+    logger.warning("the intake ceiling was reached; the supervisors were alerted")
+    return True
+
+
+# The times an anonymised intake keeps, each only to the month.
+INTAKE_TIMESTAMPS = (
+    "created_at",
+    "updated_at",
+    "notified_at",
+    "requeued_at",
+    "first_contacted_at",
+    "escalated_at",
+    "closed_at",
+    "anonymised_at",
+)
 
 
 def intakes_anonymise_expired(*, now: datetime | None = None) -> int:
-    """Clear the personal fields (and timeline notes) of intakes closed for longer
-    than settings.ADMISSIONS_RETENTION_DAYS. References and statistics stay."""
+    """Close and anonymise the intakes past the retention period
+    (settings.ADMISSIONS_RETENTION_DAYS, Intake.objects.past_retention): closed
+    that long ago, or untouched that long whatever their status.
+
+    An intake still open is closed first ("Closed automatically after N days
+    without activity" on its timeline). Then its personal fields, phone hash,
+    state and source page are cleared, its timeline notes and its consent
+    record's page too (the consent's wording version and hash stay), and every
+    timestamp of the intake, its timeline and its consent falls to the first day
+    of its month, at midnight in the clinic's time zone (settings.TIME_ZONE). The
+    reference, status, preferences and timeline kinds stay, for statistics.
+    """
     now = now or timezone.now()
-    cleared = dict.fromkeys(Intake.PERSONAL_FIELDS, "")
     total = 0
     while True:
         with transaction.atomic():
-            ids = list(
+            intakes = list(
                 Intake.objects.past_retention(now)
-                .select_for_update(skip_locked=True)
-                .values_list("pk", flat=True)[:BATCH_SIZE]
+                .select_for_update(skip_locked=True, of=("self",))
+                .only("pk", "status", *INTAKE_TIMESTAMPS)
+                .order_by("pk")[:BATCH_SIZE]
             )
-            if not ids:
+            if not intakes:
                 break
-            Intake.objects.filter(pk__in=ids).update(**cleared, phone_hash="", anonymised_at=now)
-            IntakeActivity.objects.filter(intake_id__in=ids).exclude(note="").update(note="")
-        total += len(ids)
+            _anonymise(intakes, now=now)
+        total += len(intakes)
     if total:
-        logger.info("anonymised %d closed intakes past the retention period", total)
+        logger.info("anonymised %d intakes past the retention period", total)
     return total
+
+
+def month_start(value: datetime | None) -> datetime | None:
+    """Midnight on the first day of value's month, in the clinic's time zone."""
+    if value is None:
+        return None
+    zone = timezone.get_default_timezone()
+    local = value.astimezone(zone)
+    return datetime(local.year, local.month, 1, tzinfo=zone)
+
+
+def _anonymise(intakes: list[Intake], *, now: datetime) -> None:
+    """Close (when open) and anonymise locked intakes; see intakes_anonymise_expired."""
+    ids = [intake.pk for intake in intakes]
+    days = settings.ADMISSIONS_RETENTION_DAYS
+    IntakeActivity.objects.filter(intake_id__in=ids).exclude(note="").update(note="")
+    closing = []
+    for intake in intakes:
+        if intake.status != Intake.Status.CLOSED:
+            closing.append(
+                IntakeActivity(
+                    intake=intake,
+                    kind=IntakeActivity.Kind.STATUS_CHANGE,
+                    from_status=intake.status,
+                    to_status=Intake.Status.CLOSED,
+                    note=f"Closed automatically after {days} days without activity.",
+                    created_at=now,
+                )
+            )
+            intake.apply_status(Intake.Status.CLOSED, now=now)
+        for name in Intake.PERSONAL_FIELDS:
+            setattr(intake, name, "")
+        intake.phone_hash = intake.state = intake.source_page = ""
+        intake.anonymised_at = now
+        for name in INTAKE_TIMESTAMPS:
+            setattr(intake, name, month_start(getattr(intake, name)))
+    IntakeActivity.objects.bulk_create(closing)
+    Intake.objects.bulk_update(
+        intakes,
+        [*Intake.PERSONAL_FIELDS, "phone_hash", "state", "source_page", "status", *INTAKE_TIMESTAMPS],
+    )
+    activities = list(IntakeActivity.objects.filter(intake_id__in=ids).only("pk", "created_at"))
+    for activity in activities:
+        activity.created_at = month_start(activity.created_at)
+    IntakeActivity.objects.bulk_update(activities, ["created_at"], batch_size=BATCH_SIZE)
+    consents = list(ConsentRecord.objects.filter(intake_id__in=ids).only("pk", "given_at"))
+    for record in consents:
+        record.given_at = month_start(record.given_at)
+        record.page = ""
+    ConsentRecord.objects.bulk_update(consents, ["given_at", "page"], batch_size=BATCH_SIZE)
 
 
 # --- Keys ---------------------------------------------------------------------------
@@ -431,3 +605,32 @@ def intakes_reencrypt() -> int:
             last_pk = rows[-1].pk
             total += len(rows)
     return total
+
+
+def intakes_rehash_phones() -> int:
+    """Hash every stored phone again with the newest FIELD_HASH_KEY (hash key
+    rotation); the number of intakes whose hash changed. Anonymised intakes
+    keep no phone and are left alone."""
+    changed = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Intake.objects.filter(pk__gt=last_pk)
+                .exclude(phone_hash="")
+                .order_by("pk")
+                .select_for_update()
+                .only("pk", "phone", "phone_hash")[:BATCH_SIZE]
+            )
+            if not rows:
+                break
+            stale = []
+            for intake in rows:
+                fresh = crypto.phone_hash(intake.phone)
+                if intake.phone_hash != fresh:
+                    intake.phone_hash = fresh
+                    stale.append(intake)
+            Intake.objects.bulk_update(stale, ["phone_hash"])
+        last_pk = rows[-1].pk
+        changed += len(stale)
+    return changed
