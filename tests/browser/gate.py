@@ -17,6 +17,7 @@ from typing import NamedTuple
 from education.loader import DEFAULT_CONTENT_DIR, read_content
 from tests.browser.checkers import (
     Problem,
+    assert_clean,
     horizontal_overflow,
     long_lines,
     run_axe,
@@ -26,7 +27,7 @@ from tests.browser.checkers import (
     wide_elements,
 )
 from tests.browser.conftest import DESKTOP, PHONE, save_screenshot
-from tests.browser.visitor import send_empty_form, send_filled_form
+from tests.browser.visitor import new_tab, send_empty_form, send_filled_form
 
 LANDMARKS = ("banner", "main", "contentinfo")
 
@@ -70,6 +71,10 @@ class Findings:
         if self.error:
             raise AssertionError(f"{self.where} could not be checked: {self.error}")
         return self.problems[check]
+
+    def assert_clean(self, check: str) -> None:
+        """Fail, listing each problem, unless the check found none on this page view."""
+        assert_clean(self.of(check), self.where)
 
 
 def open_page(tab, base_url: str, page: Page) -> str:
@@ -197,14 +202,11 @@ def walk_the_site(browser, base_url: str) -> SiteWalk:
     for page in PAGES:
         for viewport, size in VIEWPORTS.items():
             found = Findings(where=f"{page.path} ({page.name}) at {viewport}")
-            context = browser.new_context(viewport=size, bypass_csp=True)
             try:
-                tab = context.new_page()
-                html.setdefault(page.name, open_page(tab, base_url, page))
-                found.problems = inspect(tab, page, viewport)
+                with new_tab(browser, viewport=size, bypass_csp=True) as tab:
+                    html.setdefault(page.name, open_page(tab, base_url, page))
+                    found.problems = inspect(tab, page, viewport)
             except Exception as exc:  # reported by every check of this page view
                 found.error = f"{type(exc).__name__}: {exc}"
-            finally:
-                context.close()
             findings[f"{page.name}-{viewport}"] = found
     return SiteWalk(findings=findings, html_errors=run_vnu(html))

@@ -11,7 +11,7 @@ import pytest
 from tests.browser.checkers import assert_clean
 from tests.browser.conftest import PHONE
 from tests.browser.gate import PAGE_VIEWS, PAGES, VIEWPORTS
-from tests.browser.visitor import focus_ring, tab_to
+from tests.browser.visitor import focus_ring, new_tab, tab_to
 
 # The gate's tests only read its findings: a plain database mark makes sure the test
 # database exists for the walk and costs a rolled-back transaction each, no flush.
@@ -27,78 +27,70 @@ def test_html_has_no_validator_errors(gate, page):
 
 @pytest.mark.parametrize("view", PAGE_VIEWS)
 def test_no_wcag_a_or_aa_violations(gate, view):
-    found = gate.findings[view]
-    assert_clean(found.of("axe"), found.where)
+    gate.findings[view].assert_clean("axe")
 
 
 @pytest.mark.parametrize("view", PAGE_VIEWS)
 def test_page_does_not_scroll_sideways(gate, view):
-    found = gate.findings[view]
-    assert_clean(found.of("overflow"), found.where)
+    gate.findings[view].assert_clean("overflow")
 
 
 @pytest.mark.parametrize("view", PAGE_VIEWS)
 def test_tap_targets_are_at_least_24px(gate, view):
-    found = gate.findings[view]
-    assert_clean(found.of("tap-targets"), found.where)
+    gate.findings[view].assert_clean("tap-targets")
 
 
 @pytest.mark.parametrize("view", PAGE_VIEWS)
 def test_page_has_one_h1_and_the_landmarks(gate, view):
-    found = gate.findings[view]
-    assert_clean(found.of("structure"), found.where)
+    gate.findings[view].assert_clean("structure")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_mobile_menu_opens_and_closes_with_the_keyboard_alone(browser, site_url):
-    context = browser.new_context(viewport=PHONE)
-    tab = context.new_page()
-    tab.goto(site_url + "/")
-    toggle = tab.get_by_role("button", name="Menu")
-    first_link = tab.locator("#site-nav a").first
+    with new_tab(browser, viewport=PHONE) as tab:
+        tab.goto(site_url + "/")
+        toggle = tab.get_by_role("button", name="Menu")
+        first_link = tab.locator("#site-nav a").first
 
-    tab_to(tab, toggle)
-    assert focus_ring(toggle) == {"focusVisible": True, "outline": True, "shadow": False}
-    assert not first_link.is_visible()
+        tab_to(tab, toggle)
+        assert focus_ring(toggle) == {"focusVisible": True, "outline": True, "shadow": False}
+        assert not first_link.is_visible()
 
-    tab.keyboard.press("Enter")
-    assert toggle.get_attribute("aria-expanded") == "true"
-    assert first_link.is_visible()
-    tab.keyboard.press("Tab")
-    assert first_link.evaluate("(el) => el === document.activeElement")
-    assert focus_ring(first_link)["outline"]
+        tab.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert first_link.is_visible()
+        tab.keyboard.press("Tab")
+        assert first_link.evaluate("(el) => el === document.activeElement")
+        assert focus_ring(first_link)["outline"]
 
-    tab.keyboard.press("Escape")
-    assert toggle.get_attribute("aria-expanded") == "false"
-    assert not first_link.is_visible()
-    assert toggle.evaluate("(el) => el === document.activeElement")
+        tab.keyboard.press("Escape")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert not first_link.is_visible()
+        assert toggle.evaluate("(el) => el === document.activeElement")
 
-    tab.keyboard.press("Enter")
-    assert toggle.get_attribute("aria-expanded") == "true"
-    tab.keyboard.press("Enter")
-    assert toggle.get_attribute("aria-expanded") == "false"
-    context.close()
+        tab.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        tab.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "false"
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_every_control_shows_focus_when_tabbed_to(browser, site_url, viewport):
-    context = browser.new_context(viewport=VIEWPORTS[viewport])
-    tab = context.new_page()
-    tab.goto(site_url + "/")
-    seen = []
-    for _ in range(60):
-        tab.keyboard.press("Tab")
-        focused = tab.locator(":focus")
-        if focused.count() == 0:
-            break
-        label = focused.evaluate("(el) => el.outerHTML.slice(0, 80)")
-        if label in seen:
-            break
-        seen.append(label)
-        ring = focus_ring(focused)
-        assert ring["focusVisible"] and (ring["outline"] or ring["shadow"]), (
-            f"no visible focus on {label}"
-        )
-    assert len(seen) >= 10, f"only {len(seen)} controls were reached with Tab"
-    context.close()
+    with new_tab(browser, viewport=VIEWPORTS[viewport]) as tab:
+        tab.goto(site_url + "/")
+        seen = []
+        for _ in range(60):
+            tab.keyboard.press("Tab")
+            focused = tab.locator(":focus")
+            if focused.count() == 0:
+                break
+            label = focused.evaluate("(el) => el.outerHTML.slice(0, 80)")
+            if label in seen:
+                break
+            seen.append(label)
+            ring = focus_ring(focused)
+            assert ring["focusVisible"] and (ring["outline"] or ring["shadow"]), (
+                f"no visible focus on {label}"
+            )
+        assert len(seen) >= 10, f"only {len(seen)} controls were reached with Tab"

@@ -5,19 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.checkers import (
-    Problem,
-    assert_clean,
-    assert_no_horizontal_overflow,
-    horizontal_overflow,
-    long_lines,
-    run_axe,
-    run_vnu,
-    small_tap_targets,
-    small_text,
-)
+from tests.browser import checkers
+from tests.browser.checkers import Problem, assert_clean
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.gate import call_button, structure
+from tests.browser.visitor import new_tab
 
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken.html"
 
@@ -31,11 +23,9 @@ VALID = """<!doctype html>
 
 @pytest.fixture
 def broken_page(browser):
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    page.goto(BROKEN.as_uri())
-    yield page
-    context.close()
+    with new_tab(browser, viewport=PHONE) as page:
+        page.goto(BROKEN.as_uri())
+        yield page
 
 
 def by_rule(problems: list[Problem]) -> dict[str, list[Problem]]:
@@ -46,34 +36,32 @@ def by_rule(problems: list[Problem]) -> dict[str, list[Problem]]:
 
 
 def test_axe_reports_missing_alt_missing_label_and_low_contrast(broken_page):
-    found = by_rule(run_axe(broken_page))
+    found = by_rule(checkers.run_axe(broken_page))
 
     assert [p.target for p in found["image-alt"]] == ["img"]
     assert [p.target for p in found["label"]] == ["input"]
     assert [p.target for p in found["color-contrast"]] == [".faint"]
     assert "insufficient color contrast" in found["color-contrast"][0].message
     with pytest.raises(AssertionError) as failure:
-        assert_clean(run_axe(broken_page), "broken.html")
+        assert_clean(checkers.run_axe(broken_page), "broken.html")
     report = str(failure.value)
     assert "[image-alt] img: Images must have alternative text (critical)." in report
     assert "[label] input: Form elements must have labels (critical). Fix any of" in report
 
 
 def test_axe_raises_when_the_page_policy_blocks_it(browser):
-    context = browser.new_context()  # no bypass_csp: the policy below applies
-    page = context.new_page()
-    page.set_content(
-        '<!doctype html><html lang="en"><head><title>Locked</title>'
-        '<meta http-equiv="Content-Security-Policy" content="script-src \'none\'">'
-        "</head><body><img src='data:,'></body></html>"
-    )
-    with pytest.raises(RuntimeError, match="bypass_csp=True"):
-        run_axe(page)
-    context.close()
+    with new_tab(browser) as page:  # no bypass_csp: the policy below applies
+        page.set_content(
+            '<!doctype html><html lang="en"><head><title>Locked</title>'
+            '<meta http-equiv="Content-Security-Policy" content="script-src \'none\'">'
+            "</head><body><img src='data:,'></body></html>"
+        )
+        with pytest.raises(RuntimeError, match="bypass_csp=True"):
+            checkers.run_axe(page)
 
 
 def test_vnu_reports_invalid_markup_per_document_in_one_run():
-    results = run_vnu({"broken": BROKEN.read_text(encoding="utf-8"), "valid": VALID})
+    results = checkers.run_vnu({"broken": BROKEN.read_text(encoding="utf-8"), "valid": VALID})
 
     assert results["valid"] == []
     messages = [problem.message for problem in results["broken"]]
@@ -86,9 +74,9 @@ def test_vnu_reports_invalid_markup_per_document_in_one_run():
 
 
 def test_page_wider_than_a_phone_is_reported(broken_page):
-    assert horizontal_overflow(broken_page) == 600 - PHONE["width"]
+    assert checkers.horizontal_overflow(broken_page) == 600 - PHONE["width"]
     with pytest.raises(AssertionError) as failure:
-        assert_no_horizontal_overflow(broken_page, "broken.html")
+        checkers.assert_no_horizontal_overflow(broken_page, "broken.html")
     assert "scrolls sideways by 225 px" in str(failure.value)
     assert "[horizontal-overflow] main > div.wide: right edge at 600 px" in str(failure.value)
 
@@ -96,7 +84,7 @@ def test_page_wider_than_a_phone_is_reported(broken_page):
 def test_tiny_button_and_lone_small_link_are_reported_but_a_link_in_a_sentence_is_not(
     broken_page,
 ):
-    problems = small_tap_targets(broken_page)
+    problems = checkers.small_tap_targets(broken_page)
     found = {problem.target: problem.message for problem in problems}
 
     assert found["main > button.tiny"].startswith("10.0x10.0 CSS px, needs at least 24x24")
@@ -111,7 +99,7 @@ def test_tiny_button_and_lone_small_link_are_reported_but_a_link_in_a_sentence_i
 def test_paragraph_in_small_type_is_reported_but_a_small_link_in_a_paragraph_is_not(
     broken_page,
 ):
-    problems = small_text(broken_page)
+    problems = checkers.small_text(broken_page)
 
     assert [problem.target for problem in problems] == ["main > p.small-print:nth-of-type(6)"]
     assert problems[0].message.startswith("12.0 px text, needs at least 16 px")
@@ -121,11 +109,9 @@ def test_paragraph_in_small_type_is_reported_but_a_small_link_in_a_paragraph_is_
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_lines_of_over_80_characters_are_reported_on_a_wide_screen(browser, viewport):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.goto(BROKEN.as_uri())
-    found = {problem.target: problem.message for problem in long_lines(page)}
-    context.close()
+    with new_tab(browser, viewport=viewport) as page:
+        page.goto(BROKEN.as_uri())
+        found = {problem.target: problem.message for problem in checkers.long_lines(page)}
 
     if viewport is PHONE:
         assert found == {}
@@ -164,10 +150,8 @@ CALL_BUTTON_PAGE = """<!doctype html><html lang="en"><head><title>Call</title>
 def test_call_button_that_scrolls_away_covers_the_end_or_shows_on_a_desktop_is_reported(
     browser, viewport, style, expected
 ):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.set_content(CALL_BUTTON_PAGE.format(style=style))
-    problems = call_button(page, "phone" if viewport is PHONE else "desktop")
-    context.close()
+    with new_tab(browser, viewport=viewport) as page:
+        page.set_content(CALL_BUTTON_PAGE.format(style=style))
+        problems = call_button(page, "phone" if viewport is PHONE else "desktop")
 
     assert [problem.message for problem in problems] == expected

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.visitor import new_tab
 
 PAGES = ["/", "/privacy/", "/editorial-policy/", "/crisis/", "/no-such-page/"]
 
@@ -25,32 +26,28 @@ def test_no_page_loads_anything_from_another_host(page, site_url):
 
 
 def test_phone_visitor_can_open_the_menu_and_reach_the_helpline(browser, site_url, screenshot):
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    page.goto(site_url + "/")
-    toggle = page.get_by_role("button", name="Menu")
-    assert toggle.get_attribute("aria-expanded") == "false"
-    assert not page.get_by_role("link", name="Crisis help").is_visible()
-    toggle.focus()
-    page.keyboard.press("Enter")
-    assert toggle.get_attribute("aria-expanded") == "true"
-    assert page.get_by_role("link", name="Crisis help").is_visible()
-    call = page.locator(".call-fab")
-    assert call.is_visible()
-    assert call.get_attribute("href").startswith("tel:+1")
-    screenshot(page, "chrome-menu-open-phone")
-    context.close()
+    with new_tab(browser, viewport=PHONE) as page:
+        page.goto(site_url + "/")
+        toggle = page.get_by_role("button", name="Menu")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert not page.get_by_role("link", name="Crisis help").is_visible()
+        toggle.focus()
+        page.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert page.get_by_role("link", name="Crisis help").is_visible()
+        call = page.locator(".call-fab")
+        assert call.is_visible()
+        assert call.get_attribute("href").startswith("tel:+1")
+        screenshot(page, "chrome-menu-open-phone")
 
 
 def test_skip_link_moves_keyboard_focus_to_the_main_content(browser, site_url, screenshot):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.goto(site_url + "/")
-    page.keyboard.press("Tab")
-    skip = page.get_by_role("link", name="Skip to main content")
-    assert skip.evaluate("el => el === document.activeElement")
-    assert skip.is_visible()
-    page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "main"
-    screenshot(page, "chrome-skip-link-desktop")
-    context.close()
+    with new_tab(browser, viewport=DESKTOP) as page:
+        page.goto(site_url + "/")
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to main content")
+        assert skip.evaluate("el => el === document.activeElement")
+        assert skip.is_visible()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        screenshot(page, "chrome-skip-link-desktop")

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from admissions.models import Intake, IntakeActivity
@@ -15,36 +14,13 @@ from tests.browser.checkers import (
     small_tap_targets,
 )
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.visitor import fill_form
+from tests.browser.visitor import fill_form, new_tab
+from tests.factories import STAFF_PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-NAVIGATOR_PERMISSIONS = [
-    "view_intake",
-    "change_intake",
-    "view_personal_data",
-    "add_intakeactivity",
-    "view_intakeactivity",
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_fill_time", "two_factor_off"),
 ]
-PASSWORD = "a-long-test-password-1"
-
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.ADMISSIONS_MIN_FILL_SECONDS = 0  # a test fills the form faster than people do
-    settings.STAFF_REQUIRE_2FA = False
-
-
-@pytest.fixture
-def navigator(django_user_model):
-    # Transactional tests empty the tables between tests: make the group here.
-    group, _ = Group.objects.get_or_create(name="Navigators")
-    group.permissions.add(*Permission.objects.filter(codename__in=NAVIGATOR_PERMISSIONS))
-    user = django_user_model.objects.create_user(
-        username="nadia", email="nadia@cardinal.example", password=PASSWORD, is_staff=True
-    )
-    user.groups.add(group)
-    return user
 
 
 def request_callback(page, site_url, screenshot, size: str) -> str:
@@ -81,36 +57,33 @@ def request_callback(page, site_url, screenshot, size: str) -> str:
 def test_person_requests_a_callback_and_a_navigator_logs_a_call(
     browser, site_url, screenshot, navigator
 ):
-    person = browser.new_context(viewport=PHONE)
-    reference = request_callback(person.new_page(), site_url, screenshot, "phone")
-    person.close()
+    with new_tab(browser, viewport=PHONE) as page:
+        reference = request_callback(page, site_url, screenshot, "phone")
     intake = Intake.objects.get(reference=reference)
     assert intake.first_name == "Rosalind" and intake.phone == "+14155552671"
     assert intake.source_page == "naltrexone"
 
-    staff = browser.new_context(viewport=DESKTOP)
-    page = staff.new_page()
-    page.goto(site_url + "/admin/")
-    page.get_by_label("Username").fill("nadia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Intakes").first.click()
-    first_row = page.locator("#result_list tbody tr").first
-    assert first_row.locator("th a").inner_text() == reference
-    first_row.locator("th a").click()
+    with new_tab(browser, viewport=DESKTOP) as page:
+        page.goto(site_url + "/admin/")
+        page.get_by_label("Username").fill(navigator.username)
+        page.get_by_label("Password").fill(STAFF_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="Intakes").first.click()
+        first_row = page.locator("#result_list tbody tr").first
+        assert first_row.locator("th a").inner_text() == reference
+        first_row.locator("th a").click()
 
-    expect(page.get_by_role("heading", name=reference)).to_be_visible()
-    expect(page.get_by_text("Rosalind", exact=True)).to_be_visible()
-    page.locator("#id_activities-0-kind").select_option(label="Call attempt")
-    page.locator("#id_activities-0-note").fill("No answer, will try again at 6 pm.")
-    page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-    entry = page.locator(".intake-timeline__entry--call_attempt")
-    expect(entry).to_contain_text("Call attempt")
-    expect(entry).to_contain_text("No answer, will try again at 6 pm.")
-    expect(entry).to_contain_text("by nadia")
-    screenshot(page, "intake-admin-call-logged-desktop")
-    staff.close()
+        expect(page.get_by_role("heading", name=reference)).to_be_visible()
+        expect(page.get_by_text("Rosalind", exact=True)).to_be_visible()
+        page.locator("#id_activities-0-kind").select_option(label="Call attempt")
+        page.locator("#id_activities-0-note").fill("No answer, will try again at 6 pm.")
+        page.get_by_role("button", name="Save and continue editing").click()
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+        entry = page.locator(".intake-timeline__entry--call_attempt")
+        expect(entry).to_contain_text("Call attempt")
+        expect(entry).to_contain_text("No answer, will try again at 6 pm.")
+        expect(entry).to_contain_text(f"by {navigator.username}")
+        screenshot(page, "intake-admin-call-logged-desktop")
 
     call = IntakeActivity.objects.get(intake=intake, kind="call_attempt")
     assert call.author == navigator
@@ -119,36 +92,32 @@ def test_person_requests_a_callback_and_a_navigator_logs_a_call(
 
 
 def test_intake_form_on_a_desktop(browser, site_url, screenshot):
-    context = browser.new_context(viewport=DESKTOP)
-    reference = request_callback(context.new_page(), site_url, screenshot, "desktop")
-    context.close()
+    with new_tab(browser, viewport=DESKTOP) as page:
+        reference = request_callback(page, site_url, screenshot, "desktop")
     assert Intake.objects.filter(reference=reference).exists()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_intake_pages_meet_wcag_fit_the_screen_and_are_valid_html(browser, site_url, viewport):
-    context = browser.new_context(viewport=viewport, bypass_csp=True)
-    page = context.new_page()
     html = {}
+    with new_tab(browser, viewport=viewport, bypass_csp=True) as page:
+        page.goto(site_url + "/admissions/")
+        html["form"] = page.content()
+        empty = run_axe(page) + small_tap_targets(page)
+        assert_no_horizontal_overflow(page, "the empty form")
 
-    page.goto(site_url + "/admissions/")
-    html["form"] = page.content()
-    empty = run_axe(page) + small_tap_targets(page)
-    assert_no_horizontal_overflow(page, "the empty form")
+        page.get_by_role("button", name="Request my callback").click()
+        expect(page.locator("[data-error-summary]")).to_be_focused()
+        html["form-errors"] = page.content()
+        errors = run_axe(page) + small_tap_targets(page)
+        assert_no_horizontal_overflow(page, "the form with errors")
 
-    page.get_by_role("button", name="Request my callback").click()
-    expect(page.locator("[data-error-summary]")).to_be_focused()
-    html["form-errors"] = page.content()
-    errors = run_axe(page) + small_tap_targets(page)
-    assert_no_horizontal_overflow(page, "the form with errors")
-
-    fill_form(page, phone="(415) 555-2671")
-    page.get_by_role("button", name="Request my callback").click()
-    page.wait_for_url(re.compile(r"/admissions/thanks/$"))
-    html["thanks"] = page.content()
-    thanks = run_axe(page) + small_tap_targets(page)
-    assert_no_horizontal_overflow(page, "the thanks page")
-    context.close()
+        fill_form(page, phone="(415) 555-2671")
+        page.get_by_role("button", name="Request my callback").click()
+        page.wait_for_url(re.compile(r"/admissions/thanks/$"))
+        html["thanks"] = page.content()
+        thanks = run_axe(page) + small_tap_targets(page)
+        assert_no_horizontal_overflow(page, "the thanks page")
 
     assert_clean(empty, "the empty form")
     assert_clean(errors, "the form with errors")

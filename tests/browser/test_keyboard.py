@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 
 from admissions.models import Intake
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.visitor import focus_ring, is_focused, tab_to
+from tests.browser.visitor import focus_ring, is_focused, new_tab, tab_to
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_fill_time")]
 
 # The intake form's stops for Tab, in order: one per radio group, one per checkbox.
 FORM_STOPS = [
@@ -33,15 +33,8 @@ FORM_STOPS = [
     "button: Request my callback",
 ]
 
-REQUIRED = [
-    "#id_first_name",
-    "#id_phone",
-    "#id_contact_method_0",
-    "#id_best_time_0",
-    "#id_voicemail_ok_0",
-    "#id_who_needs_help_0",
-    "#id_consent",
-]
+# The questions that need an answer, in the order of the error summary's links.
+REQUIRED = [*FORM_STOPS[:6], "#id_consent"]
 
 FOCUSED = """() => {
     const el = document.activeElement;
@@ -71,13 +64,8 @@ IN_FULL_VIEW = """(selector) => {
 }"""
 
 
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.ADMISSIONS_MIN_FILL_SECONDS = 0  # a test fills the form faster than people do
-
-
-def keyboard_context(browser, viewport: dict):
-    """A browser context for key presses in quick succession.
+def keyboard_tab(browser, viewport: dict):
+    """A tab (tests.browser.visitor.new_tab) for key presses in quick succession.
 
     Bootstrap scrolls smoothly unless the reader asks for less motion. A test
     presses keys faster than a person does, and a smooth scroll still running
@@ -85,7 +73,7 @@ def keyboard_context(browser, viewport: dict):
     on that link) half-way; without the animation every scroll has ended before
     the next key and before the test measures where things are.
     """
-    return browser.new_context(viewport=viewport, reduced_motion="reduce")
+    return new_tab(browser, viewport=viewport, reduced_motion="reduce")
 
 
 def assert_focus_shows(tab, where: str) -> None:
@@ -96,14 +84,6 @@ def assert_focus_shows(tab, where: str) -> None:
     assert tab.evaluate(HIDDEN_UNDER_CALL_BUTTON) == 0, f"{where} is under the call button"
 
 
-def shift_tab_to(tab, locator, limit: int = 30) -> None:
-    for _ in range(limit):
-        tab.keyboard.press("Shift+Tab")
-        if is_focused(locator):
-            return
-    raise AssertionError(f"{locator} was not reached in {limit} presses of Shift+Tab")
-
-
 def describing_element(field):
     """The element whose aria-describedby speaks for the field: itself, or its radio group."""
     if field.get_attribute("type") == "radio":
@@ -112,76 +92,76 @@ def describing_element(field):
 
 
 def test_intake_form_is_completed_and_sent_with_the_keyboard_alone(browser, site_url):
-    context = keyboard_context(browser, PHONE)
-    tab = context.new_page()
-    tab.goto(site_url + "/admissions/")
+    with keyboard_tab(browser, PHONE) as tab:
+        tab.goto(site_url + "/admissions/")
 
-    # Tab order: every question in the order it is asked, each with a visible focus
-    # that the call button never covers.
-    tab_to(tab, tab.locator("#id_first_name"), limit=30)
-    assert_focus_shows(tab, "#id_first_name")
-    stops = ["#id_first_name"]
-    for _ in FORM_STOPS[1:]:
-        tab.keyboard.press("Tab")
-        stops.append(tab.evaluate(FOCUSED))
-        assert_focus_shows(tab, stops[-1])
-    assert stops == FORM_STOPS
-
-    # Sent empty: the error summary takes focus and lists each question to answer.
-    with tab.expect_navigation():
-        tab.keyboard.press("Enter")
-    summary = tab.locator("[data-error-summary]")
-    expect(summary).to_be_focused()
-    assert_focus_shows(tab, "the error summary")
-    assert tab.evaluate(IN_FULL_VIEW, "[data-error-summary]"), "all of the summary is in view"
-    links = summary.get_by_role("link")
-    assert [link.get_attribute("href") for link in links.all()] == REQUIRED
-
-    # Each link in the summary moves focus to its question, which says what is wrong.
-    for index, link in enumerate(links.all()):
-        if index == 0:
+        # Tab order: every question in the order it is asked, each with a visible focus
+        # that the call button never covers.
+        tab_to(tab, tab.locator("#id_first_name"), limit=30)
+        assert_focus_shows(tab, "#id_first_name")
+        stops = ["#id_first_name"]
+        for _ in FORM_STOPS[1:]:
             tab.keyboard.press("Tab")
-        else:
-            shift_tab_to(tab, link)
-        assert is_focused(link)
-        error = link.inner_text().split(": ", 1)[1]
-        tab.keyboard.press("Enter")
-        field = tab.locator(REQUIRED[index])
-        expect(field).to_be_focused()
-        assert_focus_shows(tab, REQUIRED[index])
-        assert field.get_attribute("aria-invalid") == "true"
-        described = describing_element(field)
-        expect(described).to_have_accessible_description(re.compile(re.escape(error)))
-        for error_id in described.get_attribute("aria-describedby").split():
-            assert tab.locator(f"#{error_id}").count() == 1
+            stops.append(tab.evaluate(FOCUSED))
+            assert_focus_shows(tab, stops[-1])
+        assert stops == FORM_STOPS
 
-    # Fixed and sent with the keyboard: the thanks page follows.
-    shift_tab_to(tab, links.first)
-    tab.keyboard.press("Enter")
-    expect(tab.locator("#id_first_name")).to_be_focused()
-    tab.keyboard.type("Rosalind")
-    tab.keyboard.press("Tab")
-    tab.keyboard.type("(415) 555-2671")
-    tab.keyboard.press("Tab")  # how to reach you: Text message, the second choice
-    tab.keyboard.press("ArrowDown")
-    tab.keyboard.press("Tab")  # best time: Evening, the third choice
-    tab.keyboard.press("ArrowDown")
-    tab.keyboard.press("ArrowDown")
-    tab.keyboard.press("Tab")  # voicemail: Yes, the first choice
-    tab.keyboard.press("Space")
-    tab.keyboard.press("Tab")  # who needs help: Me, the first choice
-    tab.keyboard.press("Space")
-    tab_to(tab, tab.locator("#id_substances_0"))
-    tab.keyboard.press("Space")
-    tab_to(tab, tab.locator("#id_consent"))
-    tab.keyboard.press("Space")
-    tab_to(tab, tab.get_by_role("button", name="Request my callback"))
-    with tab.expect_navigation():
+        # Sent empty: the error summary takes focus and lists each question to answer.
+        with tab.expect_navigation():
+            tab.keyboard.press("Enter")
+        summary = tab.locator("[data-error-summary]")
+        expect(summary).to_be_focused()
+        assert_focus_shows(tab, "the error summary")
+        assert tab.evaluate(IN_FULL_VIEW, "[data-error-summary]"), "all of the summary is in view"
+        links = summary.get_by_role("link")
+        assert [link.get_attribute("href") for link in links.all()] == REQUIRED
+
+        # Each link in the summary moves focus to its question, which says what is wrong.
+        for index, link in enumerate(links.all()):
+            if index == 0:
+                tab.keyboard.press("Tab")
+            else:
+                tab_to(tab, link, limit=30, key="Shift+Tab")
+            assert is_focused(link)
+            error = link.inner_text().split(": ", 1)[1]
+            tab.keyboard.press("Enter")
+            field = tab.locator(REQUIRED[index])
+            expect(field).to_be_focused()
+            assert_focus_shows(tab, REQUIRED[index])
+            assert field.get_attribute("aria-invalid") == "true"
+            described = describing_element(field)
+            expect(described).to_have_accessible_description(re.compile(re.escape(error)))
+            for error_id in described.get_attribute("aria-describedby").split():
+                assert tab.locator(f"#{error_id}").count() == 1
+
+        # Fixed and sent with the keyboard: the thanks page follows.
+        tab_to(tab, links.first, limit=30, key="Shift+Tab")
         tab.keyboard.press("Enter")
-    expect(tab).to_have_url(re.compile(r"/admissions/thanks/$"))
-    expect(tab.get_by_role("heading", level=1)).to_have_text("Thank you. We received your request.")
-    reference = tab.locator("[data-reference]").inner_text()
-    context.close()
+        expect(tab.locator("#id_first_name")).to_be_focused()
+        tab.keyboard.type("Rosalind")
+        tab.keyboard.press("Tab")
+        tab.keyboard.type("(415) 555-2671")
+        tab.keyboard.press("Tab")  # how to reach you: Text message, the second choice
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("Tab")  # best time: Evening, the third choice
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("Tab")  # voicemail: Yes, the first choice
+        tab.keyboard.press("Space")
+        tab.keyboard.press("Tab")  # who needs help: Me, the first choice
+        tab.keyboard.press("Space")
+        tab_to(tab, tab.locator("#id_substances_0"))
+        tab.keyboard.press("Space")
+        tab_to(tab, tab.locator("#id_consent"))
+        tab.keyboard.press("Space")
+        tab_to(tab, tab.get_by_role("button", name="Request my callback"))
+        with tab.expect_navigation():
+            tab.keyboard.press("Enter")
+        expect(tab).to_have_url(re.compile(r"/admissions/thanks/$"))
+        expect(tab.get_by_role("heading", level=1)).to_have_text(
+            "Thank you. We received your request."
+        )
+        reference = tab.locator("[data-reference]").inner_text()
 
     intake = Intake.objects.get(reference=reference)
     assert (intake.first_name, intake.phone) == ("Rosalind", "+14155552671")
@@ -191,48 +171,50 @@ def test_intake_form_is_completed_and_sent_with_the_keyboard_alone(browser, site
     assert intake.substances == "alcohol"
 
 
+# Where focus is against a heading: after it, and before the next section's.
+IN_THE_SECTION = """(heading) => {
+    const follows = (el, other) =>
+        !!(el.compareDocumentPosition(other) & Node.DOCUMENT_POSITION_FOLLOWING);
+    const next = [...document.querySelectorAll(".guide__body h2")]
+        .find((h2) => follows(heading, h2));
+    const focused = document.activeElement;
+    return {after: follows(heading, focused), beforeNext: !next || follows(focused, next)};
+}"""
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_guide_contents_and_questions_work_with_the_keyboard_alone(
     browser, site_url, shipped_guides, viewport
 ):
-    context = keyboard_context(browser, viewport)
-    tab = context.new_page()
-    tab.goto(site_url + "/medications/baclofen/")
+    with keyboard_tab(browser, viewport) as tab:
+        tab.goto(site_url + "/medications/baclofen/")
 
-    # Enter on a contents link moves to its section: the next Tab continues from there.
-    link = tab.locator(".toc").get_by_role("link", name="Side effects and safety")
-    tab_to(tab, link, limit=60)
-    assert_focus_shows(tab, "the contents link")
-    tab.keyboard.press("Enter")
-    expect(tab).to_have_url(re.compile(r"#side-effects-and-safety$"))
-    heading = tab.locator("#side-effects-and-safety")
-    expect(heading).to_be_in_viewport()
-    tab.keyboard.press("Tab")
-    position = heading.evaluate(
-        """(heading) => {
-            const follows = (el, other) =>
-                !!(el.compareDocumentPosition(other) & Node.DOCUMENT_POSITION_FOLLOWING);
-            const next = [...document.querySelectorAll(".guide__body h2")]
-                .find((h2) => follows(heading, h2));
-            const focused = document.activeElement;
-            return {after: follows(heading, focused), beforeNext: !next || follows(focused, next)};
-        }"""
-    )
-    assert position == {"after": True, "beforeNext": True}, "Tab did not continue in the section"
+        # Enter on a contents link moves to its section: the next Tab continues from there.
+        link = tab.locator(".toc").get_by_role("link", name="Side effects and safety")
+        tab_to(tab, link, limit=60)
+        assert_focus_shows(tab, "the contents link")
+        tab.keyboard.press("Enter")
+        expect(tab).to_have_url(re.compile(r"#side-effects-and-safety$"))
+        heading = tab.locator("#side-effects-and-safety")
+        expect(heading).to_be_in_viewport()
+        tab.keyboard.press("Tab")
+        position = heading.evaluate(IN_THE_SECTION)
+        assert position == {"after": True, "beforeNext": True}, (
+            "Tab did not continue in the section"
+        )
 
-    # A question opens with Enter, closes with Enter and opens again with Space.
-    question = tab.locator(".faq details").first
-    summary = question.locator("summary")
-    tab_to(tab, summary, limit=80)
-    assert_focus_shows(tab, "the first question")
-    expect(question.locator(".faq__answer")).to_be_hidden()
-    tab.keyboard.press("Enter")
-    expect(question).to_have_attribute("open", "")
-    expect(question.locator(".faq__answer")).to_be_visible()
-    tab.keyboard.press("Enter")
-    expect(question).not_to_have_attribute("open", "")
-    tab.keyboard.press("Space")
-    expect(question).to_have_attribute("open", "")
-    expect(question.locator(".faq__answer")).to_be_visible()
-    assert is_focused(summary)
-    context.close()
+        # A question opens with Enter, closes with Enter and opens again with Space.
+        question = tab.locator(".faq details").first
+        summary = question.locator("summary")
+        tab_to(tab, summary, limit=80)
+        assert_focus_shows(tab, "the first question")
+        expect(question.locator(".faq__answer")).to_be_hidden()
+        tab.keyboard.press("Enter")
+        expect(question).to_have_attribute("open", "")
+        expect(question.locator(".faq__answer")).to_be_visible()
+        tab.keyboard.press("Enter")
+        expect(question).not_to_have_attribute("open", "")
+        tab.keyboard.press("Space")
+        expect(question).to_have_attribute("open", "")
+        expect(question.locator(".faq__answer")).to_be_visible()
+        assert is_focused(summary)

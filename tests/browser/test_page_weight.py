@@ -19,6 +19,7 @@ from django.conf import settings
 from whitenoise.compress import Compressor
 
 from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.visitor import new_tab
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,31 +50,29 @@ def production_body_size(path: str, body: bytes) -> int:
 def test_guide_page_weighs_under_150_kb_as_production_sends_it(
     browser, site_url, shipped_guides, capsys
 ):
-    context = browser.new_context(viewport=PHONE)
-    tab = context.new_page()
-    finished = []
-    tab.on("requestfinished", lambda request: finished.append(request))
-    response = tab.goto(site_url + GUIDE)
-    assert response.status == 200
-    tab.wait_for_load_state("networkidle")
+    with new_tab(browser, viewport=PHONE) as tab:
+        finished = []
+        tab.on("requestfinished", lambda request: finished.append(request))
+        response = tab.goto(site_url + GUIDE)
+        assert response.status == 200
+        tab.wait_for_load_state("networkidle")
 
-    resources = []
-    for request in finished:
-        body = request.response().body()
-        sizes = request.sizes()
-        path = urlsplit(request.url).path
-        resources.append(
-            {
-                "path": path,
-                "type": request.resource_type,
-                "status": request.response().status,
-                "bytes": len(body),
-                "received_bytes": sizes["responseBodySize"],
-                "header_bytes": sizes["responseHeadersSize"],
-                "production_bytes": production_body_size(path, body),
-            }
-        )
-    context.close()
+        resources = []
+        for request in finished:
+            body = request.response().body()
+            sizes = request.sizes()
+            path = urlsplit(request.url).path
+            resources.append(
+                {
+                    "path": path,
+                    "type": request.resource_type,
+                    "status": request.response().status,
+                    "bytes": len(body),
+                    "received_bytes": sizes["responseBodySize"],
+                    "header_bytes": sizes["responseHeadersSize"],
+                    "production_bytes": production_body_size(path, body),
+                }
+            )
 
     html = next(item for item in resources if item["path"] == GUIDE)
     total = sum(item["production_bytes"] + item["header_bytes"] for item in resources)

@@ -1,6 +1,7 @@
 """What a visitor does in the browser, shared by the browser tests."""
 
 import re
+from contextlib import contextmanager
 
 from playwright.sync_api import expect
 
@@ -23,13 +24,25 @@ def is_focused(locator) -> bool:
     return locator.evaluate("(el) => el === document.activeElement")
 
 
-def tab_to(tab, locator, limit: int = 20) -> None:
-    """Press Tab until the locator has focus; fail after limit presses."""
+@contextmanager
+def new_tab(browser, **context_options):
+    """A tab in a browser context of its own (viewport, bypass_csp...), closed on
+    the way out, pass or fail."""
+    context = browser.new_context(**context_options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def tab_to(tab, locator, limit: int = 20, key: str = "Tab") -> None:
+    """Press Tab (or `key`, as Shift+Tab) until the locator has focus; fail after
+    limit presses."""
     for _ in range(limit):
-        tab.keyboard.press("Tab")
+        tab.keyboard.press(key)
         if is_focused(locator):
             return
-    raise AssertionError(f"{locator} was not reached in {limit} presses of Tab")
+    raise AssertionError(f"{locator} was not reached in {limit} presses of {key}")
 
 
 def fill_form(page, phone: str) -> None:
