@@ -4,12 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from education import markup
 from education.models import FAQ, Guide, Source
 from education.services import guide_render
+from tests.factories import make_user
 
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "content"
 SHIPPED_CONTENT = Path(__file__).resolve().parents[2] / "education" / "content"
@@ -70,29 +70,21 @@ def render_calls(monkeypatch):
     return calls
 
 
-def _staff(username: str, group: str | None) -> User:
-    user = User.objects.create_user(username, password="a long test password 1", is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def editor(db):
-    return _staff("edith-editor", "Editors")
+    return make_user("edith-editor", "Editors")
 
 
 @pytest.fixture
 def reviewer(db):
-    return _staff("rhea-reviewer", "Medical reviewers")
+    return make_user("rhea-reviewer", "Medical reviewers")
 
 
 @pytest.fixture
 def staff_without_groups(db):
-    return _staff("sam-staff", None)
+    return make_user("sam-staff")
 
 
 @pytest.fixture(autouse=True)
-def _no_second_factor(settings):
-    # Two-factor sign-in has its own tests; here staff go straight to the admin.
-    settings.STAFF_REQUIRE_2FA = False
+def _no_second_factor(two_factor_off):
+    """Two-factor sign-in has its own tests; here staff go straight to the admin."""
