@@ -192,6 +192,11 @@ class Guide(models.Model):
         help_text="Markdown. '## Heading' starts a section in the table of contents; "
         "cite a source with [^key]."
     )
+    overdose_signs = models.TextField(
+        "signs of overdose",
+        blank=True,
+        help_text="Shown in the guide's emergency box; markdown and citations allowed.",
+    )
     related = models.ManyToManyField("self", symmetrical=False, blank=True)
     order = models.PositiveSmallIntegerField(default=100, help_text="Position in lists.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
@@ -209,6 +214,7 @@ class Guide(models.Model):
     # Stored by guide_render (education.services).
     summary_html = models.JSONField(default=list, editable=False)
     body_html = models.TextField(blank=True, editable=False)
+    overdose_signs_html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, editable=False)
 
     objects = GuideQuerySet.as_manager()
