@@ -214,7 +214,8 @@ class Guide(models.Model):
     # Stored by guide_render (education.services).
     summary_html = models.JSONField(default=list, editable=False)
     body_html = models.TextField(blank=True, editable=False)
-    overdose_signs_html = models.TextField(blank=True, editable=False)
+    # One rendering per emergency box, in reading order (each with its own citation ids).
+    overdose_signs_html = models.JSONField(default=list, editable=False)
     toc = models.JSONField(default=list, editable=False)
 
     objects = GuideQuerySet.as_manager()

@@ -21,6 +21,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="guide",
             name="overdose_signs_html",
-            field=models.TextField(blank=True, editable=False),
+            field=models.JSONField(default=list, editable=False),
         ),
     ]
