@@ -42,20 +42,24 @@ upgrade: $(VENV)/.dev
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt
 
+# Production is the settings' default: the targets that run on the embedded
+# defaults (SQLite, development keys) ask for debug explicitly.
+LOCAL := DJANGO_DEBUG=1
+
 run: $(VENV)/.runtime
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_guides
+	$(LOCAL) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL) $(BIN)/python manage.py load_guides
 	@echo
 	@echo "  Cardinal Recovery is starting on http://127.0.0.1:$(PORT)/"
 	@echo "  Staff admin: http://127.0.0.1:$(PORT)/admin/ . Create the first staff account"
 	@echo "  (a superuser in the Navigators group) with:  make staff"
 	@echo "  Intake notifications print below, as mail to the console."
 	@echo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(LOCAL) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 staff: $(VENV)/.runtime
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py create_staff --group Navigators --superuser
+	$(LOCAL) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL) $(BIN)/python manage.py create_staff --group Navigators --superuser
 
 # Debian packages the browser tier needs: chromium (Playwright drives it), a Java
 # runtime (the Nu Html Checker is a jar) and npm (installs the checkers); and nginx
@@ -84,14 +88,15 @@ lint: $(VENV)/.dev
 
 test: $(VENV)/.dev browser-deps node_modules/.installed lint
 	scripts/ensure-services
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(LOCAL) $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	  $(BIN)/pytest
 
 # Web (gunicorn), worker and beat against DATABASE_URL and REDIS_URL, as in production.
 stack: $(VENV)/.dev
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { \
-	  echo "make stack needs DATABASE_URL and REDIS_URL (README.md, 'Production')"; exit 1; }
+	  echo "make stack needs DATABASE_URL and REDIS_URL, and the production secrets" \
+	    "or DJANGO_DEBUG=1 (README.md, 'Production')"; exit 1; }
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_guides

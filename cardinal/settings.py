@@ -1,62 +1,46 @@
 """Settings for the Cardinal Recovery site.
 
-One file, driven by the environment. Every deploy-time value has a safe embedded
-default for local runs (SQLite, in-process cache and tasks, mail to the console).
-With DJANGO_DEBUG off, a missing secret stops start-up with a clear message.
-README.md lists every variable.
+One file, driven by the environment, read strictly (cardinal/lib/env.py).
+Production is the default: with DJANGO_DEBUG unset, debug is off and every
+secret must be set, strong, and neither a development key nor an .env.example
+placeholder. DJANGO_DEBUG=1 (what `make run` sets) runs on embedded defaults for
+local use: SQLite, in-process cache and tasks, mail to the console, development
+keys. README.md lists every variable; .env.example names each one.
 """
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
-from django.core.exceptions import ImproperlyConfigured
+
+from cardinal.lib.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    fernet_keys_problem,
+    hash_keys_problem,
+    secret_key_problem,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = env_str(name)
-    return int(value) if value else default
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = env_str(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-DEBUG = env_bool("DJANGO_DEBUG", True)
-
-
-def secret(name: str, dev_default: str) -> str:
-    """A secret from the environment; required when debug is off."""
-    value = env_str(name)
-    if value:
-        return value
-    if DEBUG:
-        return dev_default
-    raise ImproperlyConfigured(
-        f"{name} must be set when DJANGO_DEBUG is off (see README.md, 'Configuration')."
-    )
+def secret(name: str, dev_default: str, problem) -> str:
+    """A secret from the environment; required, and checked, when debug is off."""
+    return env_secret(name, debug=DEBUG, dev_default=dev_default, problem=problem)
 
 
 # --- Core -----------------------------------------------------------------
 
-SECRET_KEY = secret("DJANGO_SECRET_KEY", "insecure-local-development-key-do-not-use-in-production")
+SECRET_KEY = secret(
+    "DJANGO_SECRET_KEY",
+    "insecure-local-development-key-do-not-use-in-production",
+    secret_key_problem,
+)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -202,10 +186,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Comma-separated Fernet keys, newest first: data is written with the first and
 # read with any, so a key can be rotated (README.md, 'Rotating the encryption key').
 FIELD_ENCRYPTION_KEY = secret(
-    "FIELD_ENCRYPTION_KEY", "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ="
+    "FIELD_ENCRYPTION_KEY", "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ=", fernet_keys_problem
 )
 # Key of the keyed hash (HMAC) that finds repeat contacts without decrypting.
-FIELD_HASH_KEY = secret("FIELD_HASH_KEY", "local-development-hash-key")
+FIELD_HASH_KEY = secret("FIELD_HASH_KEY", "local-development-hash-key", hash_keys_problem)
 
 # --- The clinic -------------------------------------------------------------
 

@@ -67,9 +67,11 @@ def sleep_until(moment: float, clock: Callable[[], float] = time.monotonic) -> N
 
 def child_env(drop: Iterable[str] = (), **values: str) -> dict[str, str]:
     """The environment for a child process: this one's, without the test suite's own
-    DJANGO_ALLOW_ASYNC_UNSAFE or the names in `drop`, the virtualenv's bin first on
-    PATH (as `make stack` runs honcho), unbuffered output, then `values`."""
-    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", *drop}
+    DJANGO_ALLOW_ASYNC_UNSAFE and DJANGO_SETTINGS_MODULE (children run
+    cardinal.settings, as in production) or the names in `drop`, the virtualenv's
+    bin first on PATH (as `make stack` runs honcho), unbuffered output, then
+    `values`."""
+    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE", *drop}
     env = {key: value for key, value in os.environ.items() if key not in dropped}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', os.defpath)}"
     env["PYTHONUNBUFFERED"] = "1"

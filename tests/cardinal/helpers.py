@@ -2,18 +2,21 @@
 
 import os
 import runpy
+import secrets
 from pathlib import Path
 from unittest import mock
+
+from cryptography.fernet import Fernet
 
 import cardinal
 
 SETTINGS_FILE = Path(cardinal.__file__).with_name("settings.py")
 
-# Values that satisfy the settings with DJANGO_DEBUG off (none of them a real secret).
+# Values that satisfy the settings with DJANGO_DEBUG off, made afresh for each run.
 PRODUCTION_SECRETS = {
-    "DJANGO_SECRET_KEY": "x" * 60,
-    "FIELD_ENCRYPTION_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ=",
-    "FIELD_HASH_KEY": "y" * 40,
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "FIELD_HASH_KEY": secrets.token_urlsafe(32),
 }
 
 

@@ -110,7 +110,7 @@ def test_with_debug_off_staff_without_a_device_must_enrol_by_default(client, sta
 def test_with_debug_on_staff_reach_the_admin_with_a_password_by_default(
     client, staff_user, settings
 ):
-    local = settings_from_env()  # the embedded defaults: debug on
+    local = settings_from_env(DJANGO_DEBUG="1")  # the embedded defaults, as `make run` has them
     settings.STAFF_REQUIRE_2FA = local["STAFF_REQUIRE_2FA"]
     _login(client, PASSWORD)
     assert client.get("/admin/").status_code == 200

@@ -55,10 +55,14 @@ def database_url(port: int | None = None) -> str:
 
 
 def embedded_defaults_env(**values: str) -> dict[str, str]:
-    """A child's environment with none of the site's deploy-time variables (its
-    settings fall back on their embedded defaults), then `values`."""
+    """A child's environment as `make run` gives it: none of the site's deploy-time
+    variables but DJANGO_DEBUG=1 (its settings fall back on their embedded
+    defaults), then `values`."""
     deploy = ("DATABASE_", "REDIS_", "EMAIL_", "DJANGO_", "FIELD_")
-    return child_env(drop=[name for name in os.environ if name.startswith(deploy)], **values)
+    return child_env(
+        drop=[name for name in os.environ if name.startswith(deploy)],
+        **{"DJANGO_DEBUG": "1", **values},
+    )
 
 
 def broker_idle(url: str) -> bool:

@@ -1,0 +1,13 @@
+"""The settings the test suite runs on: the project's own (cardinal/settings.py),
+with debug on unless the environment says otherwise, as `make run` has it, so the
+embedded development keys stand in for the secrets production requires. Django's
+test runner still runs every test with DEBUG False. Tests of production settings
+read cardinal/settings.py afresh with an environment of their own
+(tests/cardinal/helpers.py); child processes run cardinal.settings itself
+(tests/harness.py, child_env)."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from cardinal.settings import *  # noqa: E402, F403
