@@ -17,6 +17,7 @@ from cardinal.lib.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
     fernet_keys_problem,
@@ -215,9 +216,6 @@ ADMISSIONS_MIN_FILL_SECONDS = env_int("ADMISSIONS_MIN_FILL_SECONDS", 3)
 # Per client address: accepted intakes, and form posts of any kind.
 ADMISSIONS_RATE_LIMIT = env_str("ADMISSIONS_RATE_LIMIT", "5/h")
 ADMISSIONS_POST_RATE_LIMIT = env_str("ADMISSIONS_POST_RATE_LIMIT", "30/h")
-# Proxies in front of the site that append to X-Forwarded-For (the deploy/nginx
-# example is one); 0 takes the client address from the connection itself.
-ADMISSIONS_PROXY_HOPS = env_int("ADMISSIONS_PROXY_HOPS", 0 if DEBUG else 1)
 
 # Every ADMISSIONS_SWEEP_SECONDS (a minute): queue lost notifications again,
 # escalate overdue intakes, clear personal data past retention. A run not started
@@ -263,8 +261,8 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"
-# Lockouts count per client address as our own proxies report it (X-Forwarded-For,
-# ADMISSIONS_PROXY_HOPS deep), not the proxy's address that every visitor shares.
+# Lockouts count per client address as our own proxies report it (TRUSTED_PROXIES),
+# not the proxy's address that every visitor shares.
 AXES_CLIENT_IP_CALLABLE = "cardinal.lib.client_ip.client_ip"
 LOGIN_URL = "admin:login"
 # Staff pass a second factor (TOTP) before the admin opens; on by default in production.
@@ -301,6 +299,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Security ---------------------------------------------------------------
 
+# Our own proxies (the deploy/nginx example on the same host): only a request
+# from one of these may say, in X-Forwarded-For, whom it came from. The client
+# address keys the intake rate limits and staff sign-in lockouts
+# (cardinal/lib/client_ip.py).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Links out of a guide (its sources) do not tell the other site where the reader came from.
 SECURE_REFERRER_POLICY = "same-origin"

@@ -2,12 +2,13 @@
 
 cardinal/settings.py calls these at start-up; each reads one variable when it is
 called. A value that cannot be what its setting needs (a boolean that is not one
-of the words below, an integer that is not a number, a secret that is missing,
-known or weak) stops start-up with
+of the words below, an integer that is not a number, a network that is not a
+network, a secret that is missing, known or weak) stops start-up with
 ImproperlyConfigured naming the variable: a typo never becomes a silent default.
 Error messages never repeat the value of a secret.
 """
 
+import ipaddress
 import os
 from collections.abc import Callable
 
@@ -57,6 +58,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Comma-separated IP networks (CIDR; a bare address is a network of one),
+    normalised: 10.0.0.1/8 becomes 10.0.0.0/8."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP networks such as 10.0.0.0/8, comma-separated "
+                f"({item!r} is not one)."
+            ) from None
+    return networks
 
 
 def split_keys(value: str) -> list[str]:

@@ -326,13 +326,25 @@ def test_many_posts_of_any_kind_are_limited(client, settings):
 
 
 def test_behind_a_proxy_the_limit_uses_the_forwarded_address(client, settings):
-    settings.ADMISSIONS_PROXY_HOPS = 1
+    settings.TRUSTED_PROXIES = ["127.0.0.1/32"]  # the test client's REMOTE_ADDR
     settings.ADMISSIONS_RATE_LIMIT = "1/h"
     first = {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}
     second = {"HTTP_X_FORWARDED_FOR": "203.0.113.6"}
     assert client.post(URL, form_data(), **first).status_code == 302
     assert client.post(URL, form_data(), **first).status_code == 429
     assert client.post(URL, form_data(), **second).status_code == 302
+
+
+def test_a_forwarded_address_from_a_peer_that_is_no_proxy_of_ours_changes_nothing(
+    client, settings
+):
+    settings.ADMISSIONS_RATE_LIMIT = "1/h"
+    direct = {"REMOTE_ADDR": "198.51.100.7"}  # straight to the app server, not via nginx
+    forged = [{"HTTP_X_FORWARDED_FOR": f"203.0.113.{n}", **direct} for n in range(10, 13)]
+    assert client.post(URL, form_data(), **forged[0]).status_code == 302
+    assert client.post(URL, form_data(), **forged[1]).status_code == 429
+    assert client.post(URL, form_data(), **forged[2]).status_code == 429
+    assert Intake.objects.count() == 1
 
 
 def test_rate_limit_lets_people_through_when_the_cache_is_down(client, settings, monkeypatch):

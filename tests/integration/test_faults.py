@@ -140,7 +140,6 @@ def stack(django_db_setup, production_env, static_root, tmp_path_factory):
         "ADMISSIONS_RENOTIFY_AFTER_SECONDS": str(RENOTIFY_AFTER),
         "ADMISSIONS_SWEEP_SECONDS": str(SWEEP_EVERY),
         "ADMISSIONS_MIN_FILL_SECONDS": str(MIN_FILL),
-        "ADMISSIONS_PROXY_HOPS": "1",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "CELERY_BEAT_SCHEDULE_FILE": str(tmp_path_factory.mktemp("beat") / "schedule"),
     }
