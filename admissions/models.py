@@ -92,7 +92,8 @@ class IntakeQuerySet(models.QuerySet):
         raise RuntimeError("could not find an unused intake reference")
 
     def with_phone(self, e164: str):
-        return self.filter(phone_hash=crypto.phone_hash(e164))
+        """Intakes with this phone number, hashed under any FIELD_HASH_KEY."""
+        return self.filter(phone_hash__in=crypto.phone_hashes(e164))
 
     def count_by_day(self, since):
         """{date: number of intakes} for intakes created since `since`, in local time."""

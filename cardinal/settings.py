@@ -189,7 +189,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 FIELD_ENCRYPTION_KEY = secret(
     "FIELD_ENCRYPTION_KEY", "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ=", fernet_keys_problem
 )
-# Key of the keyed hash (HMAC) that finds repeat contacts without decrypting.
+# Keys of the keyed hash (HMAC) that finds repeat contacts without decrypting,
+# comma-separated, newest first: phones are hashed with the first and looked up
+# with each, so a key can be rotated (manage.py rehash_phones; README.md, "Staff").
 FIELD_HASH_KEY = secret("FIELD_HASH_KEY", "local-development-hash-key", hash_keys_problem)
 
 # --- The clinic -------------------------------------------------------------
