@@ -131,7 +131,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database under a hash of their key: a copy of the database holds
+# no live session key (cardinal/sessions.py says why not Redis).
+SESSION_ENGINE = "cardinal.sessions"
 
 # --- Celery -----------------------------------------------------------------
 
