@@ -112,7 +112,7 @@ class GuideAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "medication", "description", "order", "preview_link"]}),
         ("Status and medical review", {"fields": ["status", *REVIEW_FIELDS, "published_at"]}),
         ("For the comparison table", {"fields": ["fda_status", "mechanism", "key_caution"]}),
-        ("Content", {"fields": ["summary", "body", "sources_cited", "related"]}),
+        ("Content", {"fields": ["summary", "overdose_signs", "body", "sources_cited", "related"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 

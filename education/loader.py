@@ -52,7 +52,12 @@ class GuideEntry:
         return self.values["slug"]
 
     def texts(self) -> list[str]:
-        return [self.values["summary"], self.values["body"], *(a for _, a in self.faqs)]
+        return [
+            self.values["summary"],
+            self.values["overdose_signs"],
+            self.values["body"],
+            *(a for _, a in self.faqs),
+        ]
 
 
 @dataclass
@@ -128,6 +133,7 @@ def read_guide(path: Path) -> GuideEntry:
         "key_caution": _text(data, "key_caution", path),
         # One takeaway per line: a line break inside an item would split it.
         "summary": "\n".join(" ".join(item.split()) for item in summary if item.strip()),
+        "overdose_signs": _text(data, "overdose_signs", path, required=False),
         "body": body,
         "order": int(data.get("order", 100)),
         "reviewer_name": reviewer_name,

@@ -30,6 +30,8 @@ RESERVED_IDS = frozenset(
         "site-nav",
         "key-takeaways",
         "contents",
+        "emergency",
+        "emergency-again",
         "helpline",
         "faq",
         "sources",
@@ -203,6 +205,7 @@ _markdown = _build_markdown()
 @dataclass
 class RenderedGuide:
     summary_html: list[str] = field(default_factory=list)
+    overdose_signs_html: list[str] = field(default_factory=list)
     body_html: str = ""
     toc: list[dict] = field(default_factory=list)
     faq_html: list[str] = field(default_factory=list)
@@ -227,17 +230,27 @@ def render_guide(
     body: str,
     faq_answers: list[str],
     known_keys: Collection[str],
+    overdose_signs: str = "",
 ) -> RenderedGuide:
-    """Render a guide's summary, body and FAQ answers, in that (reading) order."""
+    """Render a guide's summary, body and FAQ answers, in that (reading) order.
+
+    The signs of overdose are shown in the emergency box before the body and again
+    after it, so they are rendered twice, each time in its place in that order.
+    """
     citations = Citations(known_keys)
     env: dict = {"citations": citations, "anchors": set(RESERVED_IDS)}
     result = RenderedGuide()
     result.summary_html = [
         sanitise(_markdown.renderInline(item, env)) for item in summary if item.strip()
     ]
+    signs = overdose_signs.strip()
+    if signs:
+        result.overdose_signs_html.append(sanitise(_markdown.render(signs, env)))
     env["toc"] = result.toc
     result.body_html = sanitise(_markdown.render(body or "", env))
     del env["toc"]
+    if signs:
+        result.overdose_signs_html.append(sanitise(_markdown.render(signs, env)))
     for answer in faq_answers:
         result.faq_html.append(sanitise(_markdown.render(answer or "", env)))
         result.faq_text.append(plain_text(answer))

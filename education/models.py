@@ -249,7 +249,7 @@ class Guide(models.Model):
 
     def clean(self):
         errors = {}
-        for field in ("summary", "body"):
+        for field in ("summary", "overdose_signs", "body"):
             try:
                 check_citations(getattr(self, field))
             except ValidationError as error:

@@ -30,7 +30,7 @@ class LoadReport:
 
 @transaction.atomic
 def guide_render(*, guide: Guide) -> Guide:
-    """Render the guide's summary, body and FAQ answers once and save it with the result.
+    """Render the guide's summary, signs of overdose, body and FAQ answers once and save.
 
     Call it after the guide's FAQs are saved: citation numbers run across the page
     in reading order. It stores the HTML, the table of contents, each answer's HTML
@@ -40,13 +40,18 @@ def guide_render(*, guide: Guide) -> Guide:
     """
     faqs = list(FAQ.objects.filter(guide=guide)) if guide.pk else []
     answers = [faq.answer for faq in faqs]
-    sources = known_source_keys(guide.summary, guide.body, *answers)
+    sources = known_source_keys(guide.summary, guide.overdose_signs, guide.body, *answers)
     rendered = markup.render_guide(
-        summary=guide.summary_items, body=guide.body, faq_answers=answers, known_keys=sources
+        summary=guide.summary_items,
+        overdose_signs=guide.overdose_signs,
+        body=guide.body,
+        faq_answers=answers,
+        known_keys=sources,
     )
     if rendered.unknown_keys:
         raise ValidationError(unknown_keys_message(rendered.unknown_keys))
     guide.summary_html = rendered.summary_html
+    guide.overdose_signs_html = rendered.overdose_signs_html
     guide.body_html = rendered.body_html
     guide.toc = rendered.toc
     guide.save()

@@ -161,3 +161,62 @@ def test_loader_renders_each_new_or_changed_guide_once(tmp_path, render_calls):
     assert rendered_guides(render_calls) == ["## What alphamab is"]
     assert render_calls[0]["faq_answers"] == ["No, it exists only in tests.[^alpha-label]"]
     assert saves == ["alphamab"]  # the changed guide and its new FAQ: one save of the row
+
+
+def with_overdose_signs(content, signs: str):
+    path = content / "guides" / "alphamab.md"
+    path.write_text(
+        path.read_text().replace("order = 1\n", f'order = 1\noverdose_signs = "{signs}"\n')
+    )
+
+
+def test_overdose_signs_load_and_render_in_both_emergency_boxes(tmp_path, client):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    with_overdose_signs(content, "Deep sleep and slow breathing.[^alpha-label]")
+    load(content)
+    alpha = Guide.objects.get(slug="alphamab")
+    assert alpha.overdose_signs == "Deep sleep and slow breathing.[^alpha-label]"
+    first, second = alpha.overdose_signs_html
+    # The summary cites alpha-label first, then the box before the body, then the body.
+    assert '<a id="cite-alpha-label-2" href="#source-alpha-label" aria-label="Source 1">' in first
+    assert '<a id="cite-alpha-label-4" href="#source-alpha-label" aria-label="Source 1">' in second
+    assert "Deep sleep and slow breathing." in first and "Deep sleep and slow breathing." in second
+    html = client.get("/medications/alphamab/").content.decode()
+    assert html.count('class="emergency"') == 2
+    assert html.count("Deep sleep and slow breathing.") == 2
+    assert html.index('id="emergency"') < html.index('class="guide__body"')
+    assert html.index('class="guide__body"') < html.index('id="emergency-again"')
+    assert html.index('id="emergency-again"') < html.index('id="faq"')
+
+
+def test_a_guide_without_overdose_signs_still_shows_the_emergency_steps(client):
+    load(FIXTURE_CONTENT)
+    alpha = Guide.objects.get(slug="alphamab")
+    assert alpha.overdose_signs == "" and alpha.overdose_signs_html == []
+    html = client.get("/medications/alphamab/").content.decode()
+    assert html.count('href="tel:+18002221222"') == 2
+    assert "Signs that someone took too much" not in html
+
+
+def test_changed_overdose_signs_update_the_guide(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    with_overdose_signs(content, "Deep sleep.[^alpha-label]")
+    load(content)
+    path = content / "guides" / "alphamab.md"
+    path.write_text(path.read_text().replace("Deep sleep.", "Very deep sleep."))
+    load(content)
+    alpha = Guide.objects.get(slug="alphamab")
+    assert alpha.overdose_signs == "Very deep sleep.[^alpha-label]"
+    assert all("Very deep sleep." in html for html in alpha.overdose_signs_html)
+
+
+def test_unknown_citation_key_in_overdose_signs_stops_the_load(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    with_overdose_signs(content, "Deep sleep.[^made-up-2099]")
+    with pytest.raises(CommandError) as caught:
+        load(content)
+    assert "alphamab.md" in str(caught.value) and "made-up-2099" in str(caught.value)
+    assert Guide.objects.count() == 0
