@@ -373,6 +373,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Only the console handler: Django's default also mails errors to ADMINS,
+        # with the request (and its form values) attached.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"level": "INFO"},
         "axes": {"level": "WARNING"},  # lockouts only, not every sign-in
         "django.db.backends": {"level": "WARNING", "propagate": True},
