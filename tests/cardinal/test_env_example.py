@@ -1,0 +1,81 @@
+""".env.example names every environment variable the deployment reads, and nothing
+else, and README's Configuration section describes each: the variables are read
+from cardinal/settings.py itself (every env_* or secret() call with a literal
+name), so a setting added there is covered at once, plus those that
+deploy/docker-compose.yml takes from deploy/.env (${NAME})."""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ROOT / "cardinal" / "settings.py"
+COMPOSE = ROOT / "deploy" / "docker-compose.yml"
+
+
+def _reads_environment(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id.startswith("env_") or func.id == "secret"
+    if isinstance(func, ast.Attribute):  # os.environ.get(...), os.getenv(...)
+        owner = ast.unparse(func.value)
+        return (owner, func.attr) in {("os.environ", "get"), ("os", "getenv")}
+    return False
+
+
+def settings_variables() -> set[str]:
+    """Names of the environment variables cardinal/settings.py reads."""
+    names = set()
+    for node in ast.walk(ast.parse(SETTINGS.read_text())):
+        literal = None
+        if isinstance(node, ast.Call) and _reads_environment(node) and node.args:
+            literal = node.args[0]
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            literal = node.slice
+        if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+            names.add(literal.value)
+    return names
+
+
+def compose_variables() -> set[str]:
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE.read_text()))
+
+
+def env_example_variables() -> list[str]:
+    names = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.match(r"([A-Z][A-Z0-9_]*)=", line)
+        if match:
+            names.append(match.group(1))
+    return names
+
+
+def readme_configuration() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("\n## Configuration", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_settings_scan_finds_the_variables_it_should():
+    found = settings_variables()
+    # Plain reads, secrets, and reads inside an `if` (production only, SMTP only).
+    expected = {"DJANGO_DEBUG", "FIELD_HASH_KEY", "TRUSTED_PROXIES", "DJANGO_HSTS_SECONDS"}
+    assert expected | {"EMAIL_PORT"} <= found
+    assert len(found) >= 30
+    assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD"} <= compose_variables()
+
+
+def test_env_example_names_every_variable_and_nothing_else():
+    listed = env_example_variables()
+    assert len(listed) == len(set(listed)), "a variable is listed twice in .env.example"
+    wanted = settings_variables() | compose_variables()
+    missing = wanted - set(listed)
+    unknown = set(listed) - wanted
+    assert not missing, f".env.example does not list {sorted(missing)}"
+    assert not unknown, f".env.example lists {sorted(unknown)}, which nothing reads"
+
+
+def test_readme_configuration_describes_every_variable():
+    section = readme_configuration()
+    described = set(re.findall(r"`([A-Z][A-Z0-9_]*)`", section))
+    missing = (settings_variables() | compose_variables()) - described
+    assert not missing, f"README's Configuration section does not describe {sorted(missing)}"
