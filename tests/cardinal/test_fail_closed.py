@@ -99,6 +99,16 @@ def test_debug_off_refuses_a_development_key_kept_after_a_rotated_one():
         ("FIELD_ENCRYPTION_KEY", secrets.token_urlsafe(32), "must hold Fernet keys"),
         ("FIELD_ENCRYPTION_KEY", f"{Fernet.generate_key().decode()},x", "must hold Fernet"),
     ],
+    ids=[
+        "secret-key-short",
+        "secret-key-two-characters",
+        "secret-key-django-insecure",
+        "hash-key-short",
+        "hash-key-one-character",
+        "hash-key-second-key-short",
+        "encryption-key-not-fernet",
+        "encryption-key-second-key-not-fernet",
+    ],
 )
 def test_debug_off_refuses_a_weak_or_malformed_key_and_does_not_repeat_it(name, weak, says):
     message = refusal(**{**PRODUCTION_SECRETS, name: weak})
