@@ -1,18 +1,23 @@
 """Admin of the admissions app: the navigators' work queue.
 
 Only staff with the admissions permissions (the Navigators and Admissions
-supervisors groups) see intakes; decrypted personal fields need the
-`view_personal_data` permission. Every view, change, phone search and export of
-intakes writes an AccessRecord.
+supervisors groups) see intakes. Decrypted personal fields and timeline notes
+need the `view_personal_data` permission and the intake assigned to the user, or
+the wider `view_all_personal_data` (supervisors). Every rendered intake page,
+change, phone search and exported intake writes an AccessRecord. Staff accounts
+are deactivated, never deleted (StaffUserAdmin).
 """
 
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -31,8 +36,13 @@ from admissions.models import (
 )
 from cardinal.lib.phone import phone_display, phone_e164
 
-PERSONAL_DATA_PERMISSION = "admissions.view_personal_data"
+PERSONAL_DATA_PERMISSION = roles.PERSONAL_DATA_PERMISSION
+ALL_PERSONAL_DATA_PERMISSION = roles.ALL_PERSONAL_DATA_PERMISSION
 EXPORT_PERMISSION = "admissions.export_intakes"
+OVERVIEW_PERMISSION = "admissions.view_admissionsoverview"
+# The ids of the intakes the last phone search found: the number and its hash
+# stay out of page addresses, history and bookmarks.
+PHONE_SEARCH_SESSION_KEY = "admissions_phone_search"
 
 
 def short_age(delta) -> str:
@@ -80,6 +90,25 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.not_overdue()
         return queryset
+
+
+class PhoneSearchFilter(admin.SimpleListFilter):
+    """The intakes the last phone search found (PHONE_SEARCH_SESSION_KEY), of
+    those whose details the user may still see."""
+
+    title = "phone search"
+    parameter_name = "phone_search"
+
+    def lookups(self, request, model_admin):
+        if PHONE_SEARCH_SESSION_KEY in request.session or self.value():
+            return [("results", "Phone search results")]
+        return []
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        ids = request.session.get(PHONE_SEARCH_SESSION_KEY, [])
+        return queryset.filter(pk__in=ids).personal_data_visible_to(request.user)
 
 
 class IntakeChangeList(ChangeList):
@@ -142,7 +171,7 @@ class IntakeAdmin(admin.ModelAdmin):
         "source_page",
         "created_at",
     ]
-    list_filter = ["status", AssigneeFilter, OverdueFilter, "source_page"]
+    list_filter = ["status", AssigneeFilter, OverdueFilter, "source_page", PhoneSearchFilter]
     list_select_related = ["assigned_to"]
     list_per_page = 50
     ordering = ["-created_at"]
@@ -167,6 +196,31 @@ class IntakeAdmin(admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm(EXPORT_PERMISSION)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        """Only the list's own filters: a lookup on an encrypted field (`?email=`)
+        would tell who left it empty, and `?phone_hash=` whose number it is."""
+        allowed = set()
+        for item in self.list_filter:
+            if isinstance(item, str):
+                allowed |= {item, f"{item}{LOOKUP_SEP}exact", f"{item}{LOOKUP_SEP}isnull"}
+            else:
+                allowed.add(item.parameter_name)
+        return lookup in allowed and super().lookup_allowed(lookup, value, request)
+
+    def _access(self, request, obj) -> dict:
+        """What the user may do with this intake, decided once per request from the
+        intake as loaded (a POST that changes the assignee counts once saved):
+        see its personal details and notes; change who it is assigned to."""
+        decided = request.__dict__.setdefault("_intake_access", {})
+        if obj.pk not in decided:
+            user = request.user
+            decided[obj.pk] = {
+                "personal": obj.personal_data_visible_to(user),
+                "reassign": user.has_perm(ALL_PERSONAL_DATA_PERMISSION)
+                or obj.assigned_to_id in (None, user.pk),
+            }
+        return decided[obj.pk]
 
     # --- The list ----------------------------------------------------------------------
 
@@ -194,10 +248,15 @@ class IntakeAdmin(admin.ModelAdmin):
         return queryset.filter(reference=reference), False
 
     def find_view(self, request):
-        """The search box posts here: a reference or a phone number (hashed)."""
+        """The search box posts here: a reference, or a phone number, which needs the
+        personal data permission; its matches are kept in the session and listed
+        with ?phone_search=results. A POST with `clear` forgets them."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = reverse("admin:admissions_intake_changelist")
+        if request.POST.get("clear"):
+            request.session.pop(PHONE_SEARCH_SESSION_KEY, None)
+            return HttpResponseRedirect(changelist)
         params = {
             key: value
             for key, value in request.POST.items()
@@ -214,18 +273,26 @@ class IntakeAdmin(admin.ModelAdmin):
                     "Enter a reference such as CR-7K3F9Q, or a whole phone number.",
                     messages.WARNING,
                 )
+            elif not request.user.has_perm(PERSONAL_DATA_PERMISSION):
+                raise PermissionDenied
             else:
                 matches = services.intake_find_by_phone(user=request.user, phone=e164)
-                self.message_user(request, f"Intakes from that phone number: {matches.count}.")
-                params["phone_hash"] = matches.phone_hash
+                request.session[PHONE_SEARCH_SESSION_KEY] = list(matches.intake_ids)
+                if request.user.has_perm(ALL_PERSONAL_DATA_PERMISSION):
+                    found = f"Intakes from that phone number: {matches.count}."
+                else:
+                    found = f"Intakes from that phone number assigned to you: {matches.count}."
+                self.message_user(request, found)
+                params["phone_search"] = "results"
         return HttpResponseRedirect(f"{changelist}?{urlencode(params)}")
 
     # --- One intake --------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
+        visible = obj is not None and self._access(request, obj)["personal"]
         if obj is None or obj.anonymised_at:
             person = ["anonymised_notice"]
-        elif request.user.has_perm(PERSONAL_DATA_PERMISSION):
+        elif visible:
             person = [
                 "first_name",
                 "phone_link",
@@ -235,11 +302,11 @@ class IntakeAdmin(admin.ModelAdmin):
                 "insurance_member_id",
                 "message",
             ]
+        elif request.user.has_perm(PERSONAL_DATA_PERMISSION):
+            person = ["personal_data_not_yours"]
         else:
             person = ["personal_data_hidden"]
-        timeline = (
-            "timeline" if request.user.has_perm(PERSONAL_DATA_PERMISSION) else "timeline_no_notes"
-        )
+        timeline = "timeline" if visible else "timeline_no_notes"
         return [
             (
                 None,
@@ -275,7 +342,9 @@ class IntakeAdmin(admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        editable = {"status", "assigned_to"}
+        editable = {"status"}
+        if obj is None or self._access(request, obj)["reassign"]:
+            editable.add("assigned_to")  # another navigator's intake: a supervisor's call
         return [
             name
             for _, options in self.get_fieldsets(request, obj)
@@ -299,6 +368,12 @@ class IntakeAdmin(admin.ModelAdmin):
     @admin.display(description="personal details")
     def personal_data_hidden(self, obj):
         return "Hidden: seeing personal details needs the personal data permission."
+
+    @admin.display(description="personal details")
+    def personal_data_not_yours(self, obj):
+        if obj.assigned_to_id is None:
+            return 'Hidden until you pick the intake up ("Assign selected intakes to me").'
+        return "Hidden: the intake is assigned to another navigator."
 
     @admin.display(description="personal details")
     def anonymised_notice(self, obj):
@@ -328,22 +403,20 @@ class IntakeAdmin(admin.ModelAdmin):
         return self._timeline(obj, show_notes=False)
 
     def _timeline(self, obj, *, show_notes: bool):
-        activities = obj.activities.select_related("author")[:200]
+        activities = obj.activities.all()[:200]
         return render_to_string(
             "admin/admissions/intake/timeline.html",
             {"activities": activities, "show_notes": show_notes},
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
-            intake = getattr(response, "context_data", {}).get("original")
-            if intake is None:
-                intake = self.get_object(request, unquote(object_id))
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Every rendered intake page is recorded, whatever the method: a POST that
+        fails validation shows the details again."""
+        if obj is not None:
             services.access_record_write(
-                user=request.user, action=AccessRecord.Action.VIEW, intake=intake
+                user=request.user, action=AccessRecord.Action.VIEW, intake=obj
             )
-        return response
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         # Status and assignee change through the services, so the timeline follows.
@@ -384,13 +457,25 @@ class IntakeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Assign selected intakes to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
+        """Pick up unassigned intakes; taking another navigator's needs a supervisor."""
+        taken = queryset
+        if not request.user.has_perm(ALL_PERSONAL_DATA_PERMISSION):
+            taken = queryset.filter(Q(assigned_to__isnull=True) | Q(assigned_to_id=request.user.pk))
         count = self._change_each(
             request,
-            queryset,
+            taken,
             lambda intake: services.intake_assign(intake=intake, navigator=request.user),
             detail="assigned to me (list action)",
         )
         self.message_user(request, f"Assigned {count} intakes to you.")
+        others = queryset.count() - count
+        if others:
+            self.message_user(
+                request,
+                f"{others} intakes assigned to another navigator were left as they are: "
+                "a supervisor can reassign them.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Mark selected intakes contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
@@ -447,7 +532,7 @@ class IntakeAdmin(admin.ModelAdmin):
 class AccessRecordAdmin(admin.ModelAdmin):
     """Read-only for those allowed to view it (Admissions supervisors)."""
 
-    list_display = ["created_at", "username", "action", "intake", "detail"]
+    list_display = ["created_at", "username", "action", "intake", "detail", "searched_hash"]
     list_filter = ["action"]
     list_select_related = ["intake"]
     search_fields = ["username", "=intake__reference"]
@@ -462,6 +547,10 @@ class AccessRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="phone hash")
+    def searched_hash(self, obj):
+        return f"{obj.phone_hash[:12]}…" if obj.phone_hash else ""
 
     def get_queryset(self, request):
         # Show the intake's reference without loading its personal fields.
@@ -478,7 +567,7 @@ class AdmissionsOverviewAdmin(admin.ModelAdmin):
     """The "Admissions overview" page: charts and counts, no personal data."""
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("admissions.view_intake")
+        return request.user.has_perm(OVERVIEW_PERMISSION)  # the supervisors' page
 
     def has_add_permission(self, request):
         return False
@@ -508,3 +597,31 @@ class AdmissionsOverviewAdmin(admin.ModelAdmin):
             **overview.build(),
         }
         return TemplateResponse(request, "admin/admissions/overview.html", context)
+
+
+# --- Staff accounts ---------------------------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Staff accounts are deactivated, never deleted, not even by a superuser:
+    deleting one would erase its admin history (LogEntry) with it."""
+
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Deactivate selected staff accounts", permissions=["change"])
+    def deactivate(self, request, queryset):
+        users = list(queryset.filter(is_active=True).exclude(pk=request.user.pk))
+        for user in users:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            self.log_change(request, user, "Deactivated.")
+        self.message_user(request, f"Deactivated {len(users)} staff accounts.")
+        if queryset.filter(pk=request.user.pk, is_active=True).exists():
+            self.message_user(request, "Your own account stays active.", messages.WARNING)

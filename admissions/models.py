@@ -7,6 +7,7 @@ appears in __str__: an intake is known by its reference everywhere.
 import re
 import secrets
 import statistics
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from admissions import crypto
+from admissions import audit, crypto, roles
 from admissions.fields import EncryptedTextField
 
 REFERENCE_PREFIX = "CR-"
@@ -135,6 +136,14 @@ class IntakeQuerySet(models.QuerySet):
         rows = self.values("status").annotate(count=Count("pk")).order_by()
         counts = {row["status"]: row["count"] for row in rows}
         return [(status, counts.get(status.value, 0)) for status in Intake.Status]
+
+    def personal_data_visible_to(self, user):
+        """The intakes whose personal details the user may see (Intake.personal_data_visible_to)."""
+        if not user.has_perm(roles.PERSONAL_DATA_PERMISSION):
+            return self.none()
+        if user.has_perm(roles.ALL_PERSONAL_DATA_PERMISSION):
+            return self
+        return self.filter(assigned_to_id=user.pk)
 
 
 class Intake(models.Model):
@@ -262,6 +271,7 @@ class Intake(models.Model):
         ]
         permissions = [
             ("view_personal_data", "Can see an intake's personal data"),
+            ("view_all_personal_data", "Can see the personal data of intakes of others"),
             ("export_intakes", "Can export intakes to CSV"),
         ]
 
@@ -298,6 +308,16 @@ class Intake(models.Model):
 
     def age(self, now=None) -> timedelta:
         return (now or timezone.now()) - self.created_at
+
+    def personal_data_visible_to(self, user) -> bool:
+        """Whether the user may see this intake's personal details and notes: with
+        the personal data permission, when it is assigned to them; with the wider
+        view_all_personal_data permission (supervisors), always."""
+        if not user.has_perm(roles.PERSONAL_DATA_PERMISSION):
+            return False
+        return user.has_perm(roles.ALL_PERSONAL_DATA_PERMISSION) or (
+            self.assigned_to_id is not None and self.assigned_to_id == user.pk
+        )
 
     def apply_status(self, status: str, now=None) -> None:
         """Set the status and the timestamps that follow from it (no save)."""
@@ -340,6 +360,8 @@ class IntakeActivity(models.Model):
         blank=True,
         related_name="+",
     )
+    # Kept when the account is gone: the timeline still says who did it.
+    author_username = models.CharField(max_length=150, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -350,6 +372,11 @@ class IntakeActivity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.author is not None and not self.author_username:
+            self.author_username = self.author.get_username()
+        super().save(*args, **kwargs)
 
     def summary(self) -> str:
         """What happened, without the note."""
@@ -376,12 +403,52 @@ class ConsentRecord(models.Model):
         return f"Consent {self.wording_version} #{self.pk}"
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    """What verifying the access records' hash chain found."""
+
+    count: int  # records checked, the broken one included
+    last_hash: str  # row_hash of the last intact record
+    broken_pk: int | None = None
+    problem: str = ""
+
+
 class AccessRecordQuerySet(models.QuerySet):
+    """Refuses every change and deletion; the database refuses them too (a
+    PostgreSQL trigger, migration 0005)."""
+
     def delete(self):
+        raise PermissionError("access records cannot be deleted")
+
+    def _raw_delete(self, using):
         raise PermissionError("access records cannot be deleted")
 
     def update(self, **kwargs):
         raise PermissionError("access records cannot be changed")
+
+    def _update(self, values):
+        raise PermissionError("access records cannot be changed")
+
+    def last_in_chain(self):
+        return self.order_by("-pk").only("pk", "row_hash").first()
+
+    def verify_chain(self) -> ChainCheck:
+        """Walk the records in order and stop at the first one whose prev_hash is
+        not the row_hash before it or whose row_hash does not match its fields."""
+        previous = audit.GENESIS_HASH
+        count = 0
+        for record in self.order_by("pk").iterator(chunk_size=2000):
+            count += 1
+            if record.prev_hash != previous:
+                return ChainCheck(
+                    count, previous, record.pk, "its prev_hash is not the hash of the record before"
+                )
+            if record.row_hash != record.digest():
+                return ChainCheck(
+                    count, previous, record.pk, "its fields do not match its row_hash"
+                )
+            previous = record.row_hash
+        return ChainCheck(count, previous)
 
 
 class AccessRecord(models.Model):
@@ -393,9 +460,10 @@ class AccessRecord(models.Model):
         EXPORT = "export", "Exported"
         SEARCH = "search", "Searched by phone"
 
+    # PROTECT: an account that left records is deactivated, never deleted.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
@@ -410,11 +478,18 @@ class AccessRecord(models.Model):
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     detail = models.CharField(max_length=200, blank=True)
+    phone_hash = models.CharField(
+        max_length=64, blank=True, help_text="A phone search: the keyed hash searched for."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AccessRecordQuerySet.as_manager()
 
     class Meta:
+        # Related lookups and Model.save() use the guarded manager too.
+        base_manager_name = "objects"
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["-created_at"], name="access_created_idx"),
@@ -427,10 +502,24 @@ class AccessRecord(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("access records cannot be changed")
+        if not self.row_hash:
+            raise ValueError("access records are appended by services.access_record_write")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("access records cannot be deleted")
+
+    def digest(self) -> str:
+        """The row_hash this record's fields and prev_hash give."""
+        return audit.record_digest(
+            prev_hash=self.prev_hash,
+            created_at=self.created_at,
+            username=self.username,
+            intake_id=self.intake_id,
+            action=self.action,
+            detail=self.detail,
+            phone_hash=self.phone_hash,
+        )
 
 
 class NavigatorState(models.Model):

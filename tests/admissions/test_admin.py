@@ -151,6 +151,7 @@ def test_navigator_sees_decrypted_personal_fields_with_the_permission(
     client, navigator, make_intake
 ):
     intake = make_intake()
+    services.intake_assign(intake=intake, navigator=navigator)
     client.force_login(navigator)
     html = client.get(change_url(intake)).content.decode()
     assert PERSONAL["first_name"] in html
@@ -257,7 +258,7 @@ def test_nobody_adds_or_deletes_intakes_in_admin(client, admin_user, make_intake
 
 
 def test_logging_a_call_attempt_adds_it_to_the_timeline_with_author(client, navigator, make_intake):
-    intake = make_intake()
+    intake = services.intake_assign(intake=make_intake(), navigator=navigator)
     client.force_login(navigator)
     data = change_form(
         intake, **{"activities-0-kind": "call_attempt", "activities-0-note": "No answer"}
@@ -352,34 +353,44 @@ def test_search_by_phone_posts_and_filters_by_hash_without_the_number_in_the_url
 ):
     first, second = make_intake(), make_intake()
     elsewhere = make_intake(phone="+12025550123")
+    for intake in (first, second, elsewhere):
+        services.intake_assign(intake=intake, navigator=navigator)
     client.force_login(navigator)
-    response = client.post(f"{LIST}find/", {"q": "(415) 555-2671", "assignee": "none"})
+    response = client.post(f"{LIST}find/", {"q": "(415) 555-2671", "assignee": "me"})
     assert response.status_code == 302
     location = response["Location"]
     assert "555" not in location and "2671" not in location
-    assert "assignee=none" in location
+    assert first.phone_hash not in location and "phone_hash" not in location
+    assert "assignee=me" in location and "phone_search=results" in location
     page = client.get(location)
     html = page.content.decode()
     assert first.reference in html and second.reference in html
     assert elsewhere.reference not in html
     messages = [str(message) for message in page.context["messages"]]
-    assert messages == ["Intakes from that phone number: 2."]
-    record = AccessRecord.objects.get(action="search")
-    assert record.user == navigator and record.detail == "2 intakes matched"
+    assert messages == ["Intakes from that phone number assigned to you: 2."]
+    records = AccessRecord.objects.filter(action="search")
+    assert {record.intake for record in records} == {first, second}
+    for record in records:
+        assert record.user == navigator and record.detail == "2 intakes matched"
+        assert record.phone_hash == first.phone_hash
 
 
 def test_phone_search_service_counts_hashes_and_records(navigator, make_intake):
-    wanted, _ = make_intake(), make_intake(phone="+12025550123")
+    wanted, other = make_intake(), make_intake(phone="+12025550123")
+    for intake in (wanted, other):
+        services.intake_assign(intake=intake, navigator=navigator)
     found = services.intake_find_by_phone(user=navigator, phone=PHONE_E164)
     assert found.count == 1
-    assert found.phone_hash == wanted.phone_hash
-    assert PHONE_E164 not in found.phone_hash
+    assert found.intake_ids == (wanted.pk,)
     record = AccessRecord.objects.get()
-    assert (record.action, record.user, record.intake) == ("search", navigator, None)
+    assert (record.action, record.user, record.intake) == ("search", navigator, wanted)
     assert record.detail == "1 intakes matched"
+    assert record.phone_hash == wanted.phone_hash and PHONE_E164 not in record.phone_hash
     nobody = services.intake_find_by_phone(user=navigator, phone="+12025550199")
-    assert nobody.count == 0
+    assert nobody.count == 0 and nobody.intake_ids == ()
     assert AccessRecord.objects.filter(action="search").count() == 2
+    empty = AccessRecord.objects.get(action="search", intake=None)
+    assert empty.detail == "0 intakes matched" and empty.phone_hash not in ("", wanted.phone_hash)
 
 
 @pytest.mark.parametrize("term", ["(555) 555-0100", "555-1234", "not a phone"])
@@ -397,6 +408,8 @@ def test_search_for_a_number_the_form_would_refuse_warns_and_records_nothing(
 
 def test_phone_is_shown_as_dialled_and_linked_in_e164(client, navigator, make_intake):
     local, abroad = make_intake(), make_intake(phone="+442079460958")
+    for intake in (local, abroad):
+        services.intake_assign(intake=intake, navigator=navigator)
     client.force_login(navigator)
     html = client.get(change_url(local)).content.decode()
     assert f'<a href="tel:{PHONE_E164}">(415) 555-2671</a>' in html
@@ -449,8 +462,11 @@ def test_csv_export_is_recorded_formula_safe_and_leaves_out_the_message(
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
-    record = AccessRecord.objects.get(action="export")
-    assert record.user == supervisor and record.detail.startswith("export of 2 intakes")
+    records = AccessRecord.objects.filter(action="export")
+    assert {record.intake for record in records} == {risky, plain}
+    for record in records:
+        assert record.user == supervisor
+        assert record.detail == "export of 2 intakes with personal data"
 
 
 def test_csv_export_queries_do_not_grow_with_the_number_of_intakes(
@@ -480,7 +496,7 @@ def test_navigators_cannot_export(client, navigator, make_intake):
 
 
 def test_export_without_the_personal_data_permission_has_no_personal_column(navigator, make_intake):
-    intake = make_intake()
+    intake = services.intake_assign(intake=make_intake(), navigator=navigator)
     out = io.StringIO()
     count = export.intake_export_csv(
         intakes=Intake.objects.all(), user=navigator, include_personal=False, out=out
@@ -493,6 +509,7 @@ def test_export_without_the_personal_data_permission_has_no_personal_column(navi
         assert value not in out.getvalue()
     record = AccessRecord.objects.get(action="export")
     assert record.user == navigator and record.detail == "export of 1 intakes"
+    assert record.intake == intake
 
     out = io.StringIO()
     export.intake_export_csv(
@@ -518,7 +535,7 @@ def test_spreadsheet_safe_neutralises_every_formula_prefix():
 
 
 def test_overview_page_draws_charts_and_counts(
-    client, navigator, make_intake, settings, django_assert_max_num_queries
+    client, supervisor, make_intake, settings, django_assert_max_num_queries
 ):
     settings.ADMISSIONS_SLA_MINUTES = 15
     now = timezone.now()
@@ -537,7 +554,7 @@ def test_overview_page_draws_charts_and_counts(
     overdue = make_intake()
     Intake.objects.filter(pk=overdue.pk).update(created_at=now - timedelta(minutes=40))
     make_intake()
-    client.force_login(navigator)
+    client.force_login(supervisor)
     client.get("/admin/")
     with django_assert_max_num_queries(15):
         response = client.get("/admin/admissions/admissionsoverview/")
@@ -555,8 +572,8 @@ def test_overview_page_draws_charts_and_counts(
     assert re.search(r"<title>New: 2</title>", html)
 
 
-def test_overview_is_linked_from_the_admin_index(client, navigator):
-    client.force_login(navigator)
+def test_overview_is_linked_from_the_admin_index(client, supervisor):
+    client.force_login(supervisor)
     html = client.get("/admin/").content.decode()
     assert 'href="/admin/admissions/admissionsoverview/"' in html
     assert "Admissions overview" in html
