@@ -158,6 +158,26 @@ def test_each_record_carries_the_hash_of_the_one_before(navigator, make_intake):
     assert verify() == f"3 records, chain intact\nlast hash {third.row_hash}\n"
 
 
+def test_verify_access_log_checks_a_hash_noted_earlier(navigator, make_intake):
+    intake = make_intake()
+    noted = services.access_record_write(user=navigator, action="view", intake=intake)
+    services.access_record_write(user=navigator, action="view", intake=intake)
+    out = io.StringIO()
+    call_command("verify_access_log", "--expect", noted.row_hash, stdout=out)
+    assert out.getvalue().startswith("2 records, chain intact")
+    # The whole table rewritten, hashes redone: the chain is intact, the noted hash gone.
+    tamper("UPDATE admissions_accessrecord SET username = 'someone-else'")
+    migration = importlib.import_module("admissions.migrations.0004_fill_chain_authors_and_groups")
+    state = MigrationLoader(connection).project_state(
+        ("admissions", "0004_fill_chain_authors_and_groups")
+    )
+    with triggers_off():
+        migration.chain_access_records(state.apps, None)
+    assert verify().startswith("2 records, chain intact")
+    with pytest.raises(CommandError, match=f"no access record has the hash {noted.row_hash}"):
+        call_command("verify_access_log", "--expect", noted.row_hash, stdout=io.StringIO())
+
+
 def test_verify_access_log_on_an_empty_log():
     assert verify() == "0 records, chain intact\n"
 
