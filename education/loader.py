@@ -29,6 +29,24 @@ REQUIRED_GUIDE_FIELDS = (
     "summary",
 )
 
+# The '##' sections every shipped guide has, worded the same in each, in the order
+# a reader meets them (tests/education/test_shipped_content.py checks the guides).
+REQUIRED_SECTIONS = (
+    "Brand names",
+    "How it is taken",
+    "Common side effects",
+    "When to call your doctor or get emergency care",
+    "Serious warnings",
+    "Interactions that matter",
+    "Pregnancy and breastfeeding",
+    "Kidney and liver",
+    "If you miss a dose",
+    "Storage and disposal",
+    "Overdose",
+    "Questions to ask your prescriber",
+)
+SECTION_HEADING = re.compile(r"^## +(?P<heading>.+?) *$", re.MULTILINE)
+
 
 class ContentError(Exception):
     """A shipped file is malformed; the message names the file."""
@@ -64,6 +82,16 @@ class GuideEntry:
 class Content:
     sources: list[SourceEntry]
     guides: list[GuideEntry]
+
+
+def body_sections(body: str) -> dict[str, str]:
+    """A guide body's '##' sections: each heading's text up to the next '##' heading."""
+    matches = list(SECTION_HEADING.finditer(body))
+    ends = [match.start() for match in matches[1:]] + [len(body)]
+    return {
+        match["heading"]: body[match.end() : end].strip()
+        for match, end in zip(matches, ends, strict=True)
+    }
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
