@@ -29,7 +29,7 @@ class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self):
         try:
             return self.model.objects.get(
-                session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
+                session_key=stored_key(self.session_key or ""), expire_date__gt=timezone.now()
             )
         except self.model.DoesNotExist:
             self._session_key = None
@@ -38,7 +38,7 @@ class SessionStore(DatabaseSessionStore):
     async def _aget_session_from_db(self):
         try:
             return await self.model.objects.aget(
-                session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
+                session_key=stored_key(self.session_key or ""), expire_date__gt=timezone.now()
             )
         except self.model.DoesNotExist:
             self._session_key = None
@@ -51,18 +51,14 @@ class SessionStore(DatabaseSessionStore):
         return await self.model.objects.filter(session_key=stored_key(session_key)).aexists()
 
     def create_model_instance(self, data):
-        return self.model(
-            session_key=stored_key(self._get_or_create_session_key()),
-            session_data=self.encode(data),
-            expire_date=self.get_expiry_date(),
-        )
+        instance = super().create_model_instance(data)
+        instance.session_key = stored_key(instance.session_key)
+        return instance
 
     async def acreate_model_instance(self, data):
-        return self.model(
-            session_key=stored_key(await self._aget_or_create_session_key()),
-            session_data=self.encode(data),
-            expire_date=await self.aget_expiry_date(),
-        )
+        instance = await super().acreate_model_instance(data)
+        instance.session_key = stored_key(instance.session_key)
+        return instance
 
     def delete(self, session_key=None):
         if session_key is None:
