@@ -151,6 +151,9 @@ def read_guide(path: Path) -> GuideEntry:
         raise ContentError(f"{path}: 'last_reviewed' must be a TOML date like 2026-01-31")
     reviewer_name = _text(data, "reviewer_name", path, required=False)
     reviewed = bool(reviewer_name and last_reviewed)
+    status = data.get("status", Guide.Status.PUBLISHED if reviewed else Guide.Status.DRAFT)
+    if status not in (Guide.Status.DRAFT, Guide.Status.PUBLISHED):
+        raise ContentError(f"{path}: 'status' must be \"draft\" or \"published\"")
     values = {
         "slug": _text(data, "slug", path),
         "title": _text(data, "title", path),
@@ -167,7 +170,7 @@ def read_guide(path: Path) -> GuideEntry:
         "reviewer_name": reviewer_name,
         "reviewer_credentials": _text(data, "reviewer_credentials", path, required=False),
         "last_reviewed": last_reviewed,
-        "status": Guide.Status.PUBLISHED if reviewed else Guide.Status.DRAFT,
+        "status": status,
     }
     faqs = []
     for number, item in enumerate(data.get("faq", []), start=1):

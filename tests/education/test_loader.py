@@ -220,3 +220,23 @@ def test_unknown_citation_key_in_overdose_signs_stops_the_load(tmp_path):
         load(content)
     assert "alphamab.md" in str(caught.value) and "made-up-2099" in str(caught.value)
     assert Guide.objects.count() == 0
+
+
+def test_front_matter_status_publishes_a_guide_that_names_no_reviewer(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    path = content / "guides" / "betamab.md"
+    path.write_text(path.read_text().replace("+++\n", '+++\nstatus = "published"\n', 1))
+    load(content)
+    betamab = Guide.objects.get(slug="betamab")
+    assert betamab.status == Guide.Status.PUBLISHED
+    assert betamab.reviewer_name == "" and betamab.last_reviewed is None
+
+
+def test_an_unknown_front_matter_status_is_a_command_error(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    path = content / "guides" / "betamab.md"
+    path.write_text(path.read_text().replace("+++\n", '+++\nstatus = "live"\n', 1))
+    with pytest.raises(CommandError, match="betamab.md.*status"):
+        load(content)
