@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -75,12 +75,17 @@ class IntakeQuerySet(models.QuerySet):
         ).filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=older_than))
 
     def past_retention(self, now=None):
-        """Closed for longer than settings.ADMISSIONS_RETENTION_DAYS and not yet anonymised."""
+        """Not yet anonymised, and past settings.ADMISSIONS_RETENTION_DAYS: closed
+        that long ago, or, whatever the status, untouched that long (the row
+        unchanged and no timeline entry added)."""
         now = now or timezone.now()
         cutoff = now - timedelta(days=settings.ADMISSIONS_RETENTION_DAYS)
-        return self.filter(
-            status=Intake.Status.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True
+        recent_activity = IntakeActivity.objects.filter(
+            intake=OuterRef("pk"), created_at__gte=cutoff
         )
+        closed_long_ago = Q(status=Intake.Status.CLOSED, closed_at__lt=cutoff)
+        untouched = Q(updated_at__lt=cutoff) & ~Exists(recent_activity)
+        return self.filter(anonymised_at__isnull=True).filter(closed_long_ago | untouched)
 
     def unused_reference(self) -> str:
         """A new random reference that no intake has: REFERENCE_PREFIX, then

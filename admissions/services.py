@@ -530,10 +530,8 @@ def intakes_anonymise_expired(*, now: datetime | None = None) -> int:
     return total
 
 
-def month_start(value: datetime | None) -> datetime | None:
+def month_start(value: datetime) -> datetime:
     """Midnight on the first day of value's month, in the clinic's time zone."""
-    if value is None:
-        return None
     zone = timezone.get_default_timezone()
     local = value.astimezone(zone)
     return datetime(local.year, local.month, 1, tzinfo=zone)
@@ -563,11 +561,19 @@ def _anonymise(intakes: list[Intake], *, now: datetime) -> None:
         intake.phone_hash = intake.state = intake.source_page = ""
         intake.anonymised_at = now
         for name in INTAKE_TIMESTAMPS:
-            setattr(intake, name, month_start(getattr(intake, name)))
+            if (value := getattr(intake, name)) is not None:
+                setattr(intake, name, month_start(value))
     IntakeActivity.objects.bulk_create(closing)
     Intake.objects.bulk_update(
         intakes,
-        [*Intake.PERSONAL_FIELDS, "phone_hash", "state", "source_page", "status", *INTAKE_TIMESTAMPS],
+        [
+            *Intake.PERSONAL_FIELDS,
+            "phone_hash",
+            "state",
+            "source_page",
+            "status",
+            *INTAKE_TIMESTAMPS,
+        ],
     )
     activities = list(IntakeActivity.objects.filter(intake_id__in=ids).only("pk", "created_at"))
     for activity in activities:

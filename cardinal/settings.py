@@ -213,7 +213,8 @@ ADMISSIONS_CALLBACK_MINUTES = env_int("ADMISSIONS_CALLBACK_MINUTES", 15)
 ADMISSIONS_SLA_MINUTES = env_int("ADMISSIONS_SLA_MINUTES", 15)
 # An intake saved but not notified after this long is queued again by the sweep.
 ADMISSIONS_RENOTIFY_AFTER_SECONDS = env_int("ADMISSIONS_RENOTIFY_AFTER_SECONDS", 120)
-# Personal fields of a closed intake are cleared this many days after it closed.
+# An intake closed this many days ago, or untouched (whatever its status) for as
+# long, is closed and anonymised by the sweep (README.md, 'Retention').
 ADMISSIONS_RETENTION_DAYS = env_int("ADMISSIONS_RETENTION_DAYS", 365)
 # A form sent sooner than this after it was shown is taken for a program's.
 ADMISSIONS_MIN_FILL_SECONDS = env_int("ADMISSIONS_MIN_FILL_SECONDS", 3)
@@ -241,6 +242,25 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "admissions.tasks.intakes_anonymise_expired",
             "schedule": float(ADMISSIONS_SWEEP_SECONDS),
             "options": {"expires": ADMISSIONS_SWEEP_SECONDS * 0.9},
+        },
+    }
+)
+
+# Every hour: delete expired sessions, and staff sign-in records (django-axes)
+# older than SIGN_IN_RETENTION_DAYS (cardinal/tasks.py).
+SIGN_IN_RETENTION_DAYS = env_int("SIGN_IN_RETENTION_DAYS", 90)
+CELERY_IMPORTS = ["cardinal.tasks"]
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "sessions-purge-expired": {
+            "task": "cardinal.tasks.sessions_purge_expired",
+            "schedule": 3600.0,
+            "options": {"expires": 3600 * 0.9},
+        },
+        "sign-in-records-purge": {
+            "task": "cardinal.tasks.sign_in_records_purge",
+            "schedule": 3600.0,
+            "options": {"expires": 3600 * 0.9},
         },
     }
 )

@@ -297,6 +297,7 @@ def test_beat_sends_each_sweep_to_its_task_once_a_minute():
     entries = [
         ScheduleEntry(name=name, app=celery_app, **entry)
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"].startswith("admissions.")  # test_retention.py: the others
     ]
     assert sorted(entry.task for entry in entries) == sorted(task.name for task in sweeps)
     now = celery_app.now()
