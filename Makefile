@@ -82,9 +82,11 @@ node_modules/.installed: package.json package-lock.json | browser-deps
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
+# mypy's django-stubs plugin imports the settings: it runs them on the development defaults.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/mypy
 
 test: $(VENV)/.dev browser-deps node_modules/.installed lint
 	scripts/ensure-services
