@@ -5,6 +5,7 @@ confirmation. A fill-time token that is too fresh, too old, already used or not
 this browser's re-shows the form, answers kept, with a word of explanation.
 """
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -233,7 +235,8 @@ class IntakeForm(forms.Form):
 
     def with_new_token(self, *, csrf_secret: str) -> "IntakeForm":
         """The same answers in a form with a fresh fill-time token, to show again."""
-        data = self.data.copy()
+        data = QueryDict(mutable=True)
+        data.update(self.data)
         data["started"] = fill_token(csrf_secret=csrf_secret)
         return type(self)(data)
 
@@ -287,10 +290,8 @@ def published_guide_slugs() -> frozenset[str]:
     except LookupError:
         return frozenset()
     slugs = frozenset(guide_model.objects.published().values_list("slug", flat=True))
-    try:
+    with contextlib.suppress(Exception):  # the cache is down: the next form asks again
         cache.set(GUIDE_SLUGS_CACHE_KEY, slugs, GUIDE_SLUGS_CACHE_SECONDS)
-    except Exception:
-        pass
     return slugs
 
 

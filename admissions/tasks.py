@@ -51,3 +51,17 @@ def intakes_anonymise_expired() -> int:
     from admissions import services
 
     return services.intakes_anonymise_expired()
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def intakes_alert_ceiling(window: int) -> None:
+    """Tell the supervisors that the form reached its ceiling in this minute
+    (queued once per minute by the intake view)."""
+    from admissions import services
+
+    services.intakes_alert_ceiling(window=window)

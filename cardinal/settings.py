@@ -23,6 +23,8 @@ from cardinal.lib.env import (
     fernet_keys_problem,
     hash_keys_problem,
     secret_key_problem,
+    secret_keys_problem,
+    split_keys,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,10 +39,16 @@ def secret(name: str, dev_default: str, problem) -> str:
 
 # --- Core -----------------------------------------------------------------
 
-SECRET_KEY = secret(
-    "DJANGO_SECRET_KEY",
-    "insecure-local-development-key-do-not-use-in-production",
-    secret_key_problem,
+# Public on purpose: refused when debug is off.
+DEV_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = secret("DJANGO_SECRET_KEY", DEV_SECRET_KEY, secret_key_problem)
+# Keys SECRET_KEY replaced, comma-separated, newest first: what they signed (the
+# intake form's fill-time tokens among others) stays valid while a new key rolls
+# out; drop them a day later. Checked as SECRET_KEY is when debug is off.
+SECRET_KEY_FALLBACKS = (
+    split_keys(secret("DJANGO_SECRET_KEY_FALLBACKS", DEV_SECRET_KEY, secret_keys_problem))
+    if env_str("DJANGO_SECRET_KEY_FALLBACKS")
+    else []
 )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -216,8 +224,13 @@ ADMISSIONS_RENOTIFY_AFTER_SECONDS = env_int("ADMISSIONS_RENOTIFY_AFTER_SECONDS",
 # An intake closed this many days ago, or untouched (whatever its status) for as
 # long, is closed and anonymised by the sweep (README.md, 'Retention').
 ADMISSIONS_RETENTION_DAYS = env_int("ADMISSIONS_RETENTION_DAYS", 365)
-# A form sent sooner than this after it was shown is taken for a program's.
+# A form sent sooner than this after it was shown is shown again (a program's pace).
 ADMISSIONS_MIN_FILL_SECONDS = env_int("ADMISSIONS_MIN_FILL_SECONDS", 3)
+# A form sent later than this after it was shown is shown again, answers kept.
+ADMISSIONS_FORM_MAX_AGE_SECONDS = env_int("ADMISSIONS_FORM_MAX_AGE_SECONDS", 2 * 3600)
+# Accepted intakes per minute, from everyone together: past it the form asks
+# visitors to call, and the supervisors get one mail for that minute (0: no limit).
+ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE = env_int("ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE", 60)
 # Per client address: accepted intakes, and form posts of any kind.
 ADMISSIONS_RATE_LIMIT = env_str("ADMISSIONS_RATE_LIMIT", "5/h")
 ADMISSIONS_POST_RATE_LIMIT = env_str("ADMISSIONS_POST_RATE_LIMIT", "30/h")

@@ -94,6 +94,12 @@ def secret_key_problem(value: str) -> str | None:
     return None
 
 
+def secret_keys_problem(value: str) -> str | None:
+    """Why `value` is not a comma-separated list of keys fit for SECRET_KEY
+    (SECRET_KEY_FALLBACKS), or None."""
+    return next(filter(None, map(secret_key_problem, split_keys(value))), None)
+
+
 def fernet_keys_problem(value: str) -> str | None:
     """Why `value` is not a comma-separated list of Fernet keys, or None."""
     try:

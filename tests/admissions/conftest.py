@@ -43,3 +43,25 @@ def make_intake():
         return services.intake_submit(**values)
 
     return make
+
+
+@pytest.fixture
+def guide():
+    """Make a medication guide with a slug, published unless told otherwise: the
+    pages an intake may record as where the person came from."""
+    from education.models import Guide
+
+    def make(slug: str, status: str = "published") -> Guide:
+        return Guide.objects.create(
+            slug=slug,
+            title=slug.title(),
+            medication=slug.title(),
+            description="A guide.",
+            mechanism="Works.",
+            key_caution="Careful.",
+            summary="Takeaway.",
+            body="## About\n\nText.",
+            status=status,
+        )
+
+    return make

@@ -5,11 +5,10 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.utils import timezone
 
 from admissions import services
-from admissions.forms import STARTED_SALT
+from admissions.forms import fill_token
 from admissions.models import Intake
 
 # Values distinctive enough to find anywhere they should not be.
@@ -24,12 +23,21 @@ PERSONAL = {
 PHONE_E164 = "+14155552671"
 
 
-def signed_start(seconds_ago: float = 60) -> str:
-    return signing.dumps(time.time() - seconds_ago, salt=STARTED_SALT)
+def csrf_secret_of(client) -> str:
+    """The CSRF secret a test client's cookie holds ("" before it has one)."""
+    cookie = client.cookies.get(settings.CSRF_COOKIE_NAME) if client is not None else None
+    return cookie.value if cookie else ""
 
 
-def form_data(**overrides) -> dict:
-    """A complete, valid POST of the intake form, filled a minute ago."""
+def signed_start(seconds_ago: float = 60, *, client=None) -> str:
+    """A fill-time token for a form shown `seconds_ago`, bound to the client's
+    CSRF cookie (or to none, as a test client without one posts)."""
+    return fill_token(csrf_secret=csrf_secret_of(client), started=time.time() - seconds_ago)
+
+
+def form_data(client=None, **overrides) -> dict:
+    """A complete, valid POST of the intake form, filled a minute ago, its token
+    bound to the client's CSRF cookie."""
     data = {
         **PERSONAL,
         "who_needs_help": "loved_one",
@@ -40,7 +48,7 @@ def form_data(**overrides) -> dict:
         "substances": ["alcohol", "opioids"],
         "consent": "on",
         "website": "",
-        "started": signed_start(),
+        "started": signed_start(client=client),
         "source": "",
     }
     data.update(overrides)

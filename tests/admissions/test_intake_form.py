@@ -7,6 +7,7 @@ from django.test import Client
 
 from admissions import consent
 from admissions.models import ConsentRecord, Intake
+from admissions.views import LONG_OPEN, TOO_SOON
 from tests.admissions.helpers import PHONE_E164, form_data, signed_start
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ URL = "/admissions/"
 
 
 def post(client, **overrides):
-    return client.post(URL, form_data(**overrides))
+    return client.post(URL, form_data(client, **overrides))
 
 
 def field_errors(response) -> dict:
@@ -89,7 +90,8 @@ def test_from_parameter_that_is_not_a_slug_is_dropped(client, value):
 # --- Saving -------------------------------------------------------------------------
 
 
-def test_valid_submission_saves_and_redirects_to_thanks_without_personal_data_in_url(client):
+def test_valid_submission_saves_and_redirects_to_thanks_without_personal_data_in_url(client, guide):
+    guide("naltrexone")
     response = post(client, source="naltrexone")
     assert response.status_code == 302
     assert response["Location"] == "/admissions/thanks/"
@@ -123,7 +125,8 @@ def test_thanks_page_without_a_submission_sends_people_to_the_form(client):
     assert response.status_code == 302 and response["Location"] == URL
 
 
-def test_consent_record_stores_wording_version_hash_time_and_page(client):
+def test_consent_record_stores_wording_version_hash_time_and_page(client, guide):
+    guide("acamprosate")
     post(client, source="acamprosate")
     intake = Intake.objects.get()
     record = ConsentRecord.objects.get(intake=intake)
@@ -254,17 +257,18 @@ def test_honeypot_is_rejected_silently(client):
     assert re.search(r"CR-[2-9A-HJ-NP-Z]{6}", html)
 
 
-def test_form_sent_faster_than_a_person_can_fill_it_is_rejected_silently(client, settings):
+def test_form_sent_faster_than_a_person_can_fill_it_is_shown_again_not_saved(client, settings):
     settings.ADMISSIONS_MIN_FILL_SECONDS = 5
     response = post(client, started=signed_start(seconds_ago=1))
-    assert response.status_code == 302 and response["Location"] == "/admissions/thanks/"
+    assert response.status_code == 200 and response.context["notice"] == TOO_SOON
+    assert "Zebulonia" in response.content.decode()  # the answers are kept
     assert not Intake.objects.exists()
 
 
 @pytest.mark.parametrize("started", ["", "1700000000", "garbage:abc:def", None])
-def test_missing_or_forged_start_time_is_rejected_silently(client, started):
+def test_missing_or_forged_start_time_is_shown_again_not_saved(client, started):
     response = post(client, started=started)
-    assert response.status_code == 302
+    assert response.status_code == 200 and response.context["notice"] == LONG_OPEN
     assert not Intake.objects.exists()
 
 
@@ -285,7 +289,7 @@ def test_form_with_its_csrf_token_is_accepted():
     client = Client(enforce_csrf_checks=True)
     html = client.get(URL).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    response = client.post(URL, form_data(csrfmiddlewaretoken=token))
+    response = client.post(URL, form_data(client, csrfmiddlewaretoken=token))
     assert response.status_code == 302
     assert Intake.objects.count() == 1
 

@@ -154,7 +154,7 @@ def test_every_task_is_acknowledged_late_and_handed_back_if_its_worker_dies():
     admissions_tasks = {
         name: task for name, task in celery_app.tasks.items() if name.startswith("admissions.")
     }
-    assert len(admissions_tasks) == 4
+    assert len(admissions_tasks) == 5  # the four of the pipeline and the ceiling alert
     for name, task in admissions_tasks.items():
         assert task.acks_late is True, name
         assert task.reject_on_worker_lost is True, name
