@@ -200,11 +200,11 @@ class IntakeAdmin(admin.ModelAdmin):
     def lookup_allowed(self, lookup, value, request=None):
         """Only the list's own filters: a lookup on an encrypted field (`?email=`)
         would tell who left it empty, and `?phone_hash=` whose number it is."""
-        allowed = set()
+        allowed: set[str | None] = set()
         for item in self.list_filter:
             if isinstance(item, str):
                 allowed |= {item, f"{item}{LOOKUP_SEP}exact", f"{item}{LOOKUP_SEP}isnull"}
-            else:
+            elif isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
                 allowed.add(item.parameter_name)
         return lookup in allowed and super().lookup_allowed(lookup, value, request)
 

@@ -418,7 +418,7 @@ class ChainCheck:
     problem: str = ""
 
 
-class AccessRecordQuerySet(models.QuerySet):
+class AccessRecordQuerySet(models.QuerySet["AccessRecord"]):
     """Refuses every change and deletion; the database refuses them too (a
     PostgreSQL trigger, migration 0005)."""
 
