@@ -277,6 +277,16 @@ class Guide(models.Model):
         return self.fda_status == self.FdaStatus.OFF_LABEL
 
     @property
+    def content_updated_on(self) -> date | None:
+        """The date what readers see last changed: the page's "Updated on".
+
+        For now the day the guide was first published; the guide's change log
+        will give the date of its newest entry.
+        """
+        changed = self.published_at or self.updated_at
+        return timezone.localdate(changed) if changed else None
+
+    @property
     def review_overdue(self) -> bool:
         if self.last_reviewed is None:
             return False
