@@ -31,11 +31,11 @@ from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from admissions.models import AccessRecord, Intake, IntakeActivity  # noqa: E402
 from admissions.roles import NAVIGATORS_GROUP  # noqa: E402
 from bench import seed  # noqa: E402
+from cardinal.staff.models import StaffTOTPDevice  # noqa: E402
 from education.models import Guide, page_prefetches  # noqa: E402
 from education.views import guide_detail, guide_page_context  # noqa: E402
 
@@ -88,7 +88,7 @@ def setup(args) -> dict:
         admin.set_unusable_password()
         admin.save()
     admin.groups.add(group)
-    TOTPDevice.objects.get_or_create(user=admin, name="bench", defaults={"confirmed": True})
+    StaffTOTPDevice.objects.get_or_create(user=admin, name="bench", defaults={"confirmed": True})
     return {"navigators": NAVIGATOR_COUNT, "superuser": SUPERUSER}
 
 
@@ -98,7 +98,7 @@ def staff_client() -> Client:
     client = Client(HTTP_HOST=HOST)
     client.force_login(admin)
     session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=admin).persistent_id
+    session[DEVICE_ID_SESSION_KEY] = StaffTOTPDevice.objects.get(user=admin).persistent_id
     session.save()
     return client
 

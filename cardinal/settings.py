@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Staff sign-in: encrypted authenticator apps, recovery codes, enrolment links.
+    "cardinal.staff",
     "education",
     "admissions",
 ]
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cardinal.staff.session_lifetime.StaffSessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "cardinal.twofactor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -293,18 +296,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins that lock a username from one client address, and from all
+# addresses together (cardinal/staff/lockout.py), for AXES_COOLOFF_TIME.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+STAFF_USERNAME_FAILURE_LIMIT = env_int("STAFF_USERNAME_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "cardinal.staff.lockout.StaffLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"
 # Lockouts count per client address as our own proxies report it (TRUSTED_PROXIES),
 # not the proxy's address that every visitor shares.
 AXES_CLIENT_IP_CALLABLE = "cardinal.lib.client_ip.client_ip"
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 # Staff pass a second factor (TOTP) before the admin opens; on by default in production.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = "Cardinal Recovery"
+# A staff member enrols an authenticator app only with a one-time link an
+# administrator issues (manage.py staff_enrolment_link), valid this many hours.
+STAFF_ENROLMENT_LINK_HOURS = env_int("STAFF_ENROLMENT_LINK_HOURS", 72)
+# A staff session ends this many hours after sign-in, however busy (the idle
+# timeout is SESSION_COOKIE_AGE).
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 12)
 
 # --- Internationalisation ---------------------------------------------------
 

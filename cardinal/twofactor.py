@@ -2,26 +2,39 @@
 
 When settings.STAFF_REQUIRE_2FA is on (the default with debug off), a staff
 member who signed in with a password reaches the admin only after entering a
-code from an authenticator app. The first time, they enrol a device by scanning
-a QR code. Codes are checked by django-otp, which also throttles guessing.
-"""
+code from an authenticator app, or one of their single-use recovery codes.
 
-from base64 import b32encode
+A password alone never enrols an app. An administrator issues a one-time,
+expiring enrolment link (manage.py create_staff prints one for a new account,
+manage.py staff_enrolment_link for an existing one); its owner opens it, signs
+in with their password, scans the QR code and confirms with a first code. They
+are then shown their recovery codes, once, and mailed that an app was added.
+Without a usable link, the setup page asks them to get one. Devices and links
+are kept by cardinal.staff; codes are checked by django-otp, which also
+throttles guessing.
+"""
 
 import segno
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp import verify_token
 
+from cardinal.staff import services
+from cardinal.staff.models import EnrolmentLink, RecoveryCodes, StaffTOTPDevice
+
+ENROL_URL_NAME = services.ENROL_URL_NAME
 SETUP_URL_NAME = "staff-2fa-setup"
 VERIFY_URL_NAME = "staff-2fa-verify"
+# The enrolment link a visitor opened in this session (its id; never the token).
+LINK_SESSION_KEY = "staff_enrolment_link"
 
 
 class TokenForm(forms.Form):
@@ -35,67 +48,141 @@ class TokenForm(forms.Form):
     )
 
 
-def _confirmed_device(user) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+class SignInCodeForm(forms.Form):
+    token = forms.CharField(
+        label="6-digit code from your authenticator app, or a recovery code",
+        min_length=6,
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+def _confirmed_device(user) -> StaffTOTPDevice | None:
+    return StaffTOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def _page(request, template: str, status: int = 200, **context):
+    context = {**admin.site.each_context(request), **context}
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@sensitive_variables("token")
+def enrol(request):
+    """Open an enrolment link: remember it in the session, then sign in (if
+    needed) and go on to the setup page. The token leaves the address bar."""
+    token = request.GET.get("token", "")
+    link = services.enrolment_link_find(token=token)
+    if link is None:
+        return _page(
+            request,
+            "staff/two_factor_no_link.html",
+            status=404,
+            title="This enrolment link does not work",
+            problem="It has expired, was used already, or was replaced by a newer one.",
+        )
+    user = request.user
+    if user.is_authenticated and user.pk != link.user_id:
+        return _page(
+            request,
+            "staff/two_factor_no_link.html",
+            status=403,
+            title="This enrolment link is for another account",
+            problem="Sign out, then open the link again and sign in as its owner.",
+        )
+    request.session[LINK_SESSION_KEY] = link.pk
+    if not user.is_authenticated:
+        return redirect_to_login(reverse(SETUP_URL_NAME), settings.LOGIN_URL)
+    return redirect(SETUP_URL_NAME)
+
+
+def _claimed_link(request) -> EnrolmentLink | None:
+    link_id = request.session.get(LINK_SESSION_KEY)
+    if link_id is None:
+        return None
+    return EnrolmentLink.objects.usable().filter(pk=link_id, user=request.user).first()
 
 
 @never_cache
 @sensitive_post_parameters("token")
 @login_required
 def setup(request):
-    """Enrol an authenticator app: show the QR code, confirm with a first code."""
-    if _confirmed_device(request.user):
-        return redirect(VERIFY_URL_NAME)
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
-    )
+    """Enrol an authenticator app with an enrolment link: show the QR code,
+    confirm with a first code, show the recovery codes once."""
+    link = _claimed_link(request)
+    if link is None:
+        if _confirmed_device(request.user):
+            return redirect(VERIFY_URL_NAME)
+        return _page(
+            request,
+            "staff/two_factor_no_link.html",
+            status=403,
+            title="Ask an administrator for an enrolment link",
+            problem=(
+                "Your account has no authenticator app yet, and one can only be added "
+                "with an enrolment link from an administrator."
+            ),
+        )
+    device = services.device_pending(link=link)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+        codes = services.device_enrol(link=link, device=device, token=form.cleaned_data["token"])
+        if codes is not None:
+            request.session.pop(LINK_SESSION_KEY, None)
+            device.refresh_from_db()
             otp_login(request, device)
-            return redirect("admin:index")
+            # Shown in this response only: the codes are kept as hashes.
+            return _page(
+                request,
+                "staff/two_factor_recovery_codes.html",
+                codes=codes,
+                title="Your recovery codes",
+            )
         form.add_error(
             "token", "That code did not match. Check the time on your phone and try again."
         )
-    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
-    context = {
-        **admin.site.each_context(request),
-        "form": form,
-        "qr_svg": qr_svg,
-        "secret": _base32_secret(device),
-        "title": "Set up two-factor sign-in",
-    }
-    return render(request, "staff/two_factor_setup.html", context)
+    return _page(
+        request,
+        "staff/two_factor_setup.html",
+        form=form,
+        qr_svg=segno.make(device.config_url, error="m").svg_inline(scale=4, border=2),
+        secret=device.base32_key,
+        title="Set up two-factor sign-in",
+    )
 
 
 @never_cache
 @sensitive_post_parameters("token")
 @login_required
 def verify(request):
-    """Ask for the current code from the enrolled authenticator app."""
-    device = _confirmed_device(request.user)
+    """Ask for the current code from the enrolled app, or a recovery code."""
+    user = request.user
+    device = _confirmed_device(user)
     if device is None:
         return redirect(SETUP_URL_NAME)
-    form = TokenForm(request.POST or None)
+    form = SignInCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            otp_login(request, device)
+        verified = _verified_device(user, device, form.cleaned_data["token"])
+        if verified is not None:
+            otp_login(request, verified)
             return redirect("admin:index")
         form.add_error(
             "token", "That code did not match, or too many codes were tried. Wait and try again."
         )
-    context = {
-        **admin.site.each_context(request),
-        "form": form,
-        "title": "Enter your sign-in code",
-    }
-    return render(request, "staff/two_factor_verify.html", context)
+    return _page(
+        request, "staff/two_factor_verify.html", form=form, title="Enter your sign-in code"
+    )
 
 
-def _base32_secret(device: TOTPDevice) -> str:
-    return b32encode(device.bin_key).decode().rstrip("=")
+def _verified_device(user, device: StaffTOTPDevice, token: str):
+    """The device that accepts `token`: the app for a number, else the recovery codes."""
+    token = token.strip()
+    if token.isdigit():
+        return verify_token(user, device.persistent_id, token)
+    recovery = RecoveryCodes.objects.filter(user=user, confirmed=True).first()
+    if recovery is None:
+        return None
+    return verify_token(user, recovery.persistent_id, token)
 
 
 class StaffTwoFactorMiddleware:

@@ -32,6 +32,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("medications/", include("education.urls")),
     path("admissions/", include("admissions.urls")),
+    path("staff/two-factor/enrol/", twofactor.enrol, name=twofactor.ENROL_URL_NAME),
     path("staff/two-factor/setup/", twofactor.setup, name=twofactor.SETUP_URL_NAME),
     path("staff/two-factor/verify/", twofactor.verify, name=twofactor.VERIFY_URL_NAME),
     path("admin/", admin.site.urls),

@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
+from cardinal.staff.models import EnrolmentLink, secret_hash
+
 pytestmark = pytest.mark.django_db
 
 GOOD_PASSWORD = "correct-horse-battery-staple-42"
@@ -50,6 +52,21 @@ def test_create_staff_without_prompts_takes_the_password_from_the_environment(
     assert user.check_password(GOOD_PASSWORD)
     assert list(user.groups.values_list("name", flat=True)) == ["Navigators"]
     assert GOOD_PASSWORD not in output
+
+
+def test_create_staff_prints_an_enrolment_link_for_a_new_account(monkeypatch, django_user_model):
+    monkeypatch.setenv("DJANGO_STAFF_PASSWORD", GOOD_PASSWORD)
+    output = run("--username", "ana", "--email", "ana@example.org", "--noinput")
+    assert "Enrolment link for two-factor sign-in" in output
+    assert "works once, for 72 hours" in output
+    token = output.split("/staff/two-factor/enrol/?token=")[1].split()[0]
+    link = EnrolmentLink.objects.get(user__username="ana")
+    assert link.token_hash == secret_hash(token)
+
+    again = run("--username", "ana", "--group", "Navigators", "--noinput")
+    assert "token=" not in again  # the link already handed over stays the one that works
+    assert "manage.py staff_enrolment_link ana" in again
+    assert EnrolmentLink.objects.usable().get() == link
 
 
 def test_create_staff_is_idempotent_and_adds_groups(monkeypatch, django_user_model):

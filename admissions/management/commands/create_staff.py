@@ -5,6 +5,10 @@ Non-interactive:  DJANGO_STAFF_PASSWORD=... manage.py create_staff --username an
                       --email ana@example.org --group Navigators --noinput
 Running it again for an existing username only adds the groups (and superuser
 status when asked); the password is left alone.
+
+A new account gets a one-time enrolment link, printed for you to hand over: its
+owner needs it to add an authenticator app (two-factor sign-in). For an existing
+account, `manage.py staff_enrolment_link <username>` issues one.
 """
 
 import getpass
@@ -16,6 +20,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
+
+from cardinal.staff.services import (
+    authenticator_enrolled,
+    enrolment_link_instructions,
+    enrolment_link_issue,
+)
 
 PASSWORD_ENV = "DJANGO_STAFF_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
@@ -70,6 +80,13 @@ class Command(BaseCommand):
         names = ", ".join(group.name for group in groups) or "no group"
         verb = "Created" if created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} staff account {username!r} ({names})."))
+        if created:
+            self.stdout.write(enrolment_link_instructions(url=enrolment_link_issue(user=user)))
+        elif not authenticator_enrolled(user=user):
+            self.stdout.write(
+                f"{username!r} has no authenticator app yet: give them an enrolment link "
+                f"(manage.py staff_enrolment_link {username})."
+            )
 
     def _groups(self, names: list[str]) -> list[Group]:
         groups = list(Group.objects.filter(name__in=names))
