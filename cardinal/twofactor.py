@@ -176,9 +176,9 @@ def verify(request):
 
 def _verified_device(user, device: StaffTOTPDevice, token: str):
     """The device that accepts `token`: the app for a number, else the recovery codes."""
-    token = token.strip()
-    if token.isdigit():
-        return verify_token(user, device.persistent_id, token)
+    compact = "".join(token.split())
+    if compact.isdigit():
+        return verify_token(user, device.persistent_id, compact)
     recovery = RecoveryCodes.objects.filter(user=user, confirmed=True).first()
     if recovery is None:
         return None

@@ -235,6 +235,13 @@ def test_ten_recovery_codes_are_shown_once_and_each_works_once(
     assert again.get("/admin/")["Location"] == VERIFY
 
 
+def test_a_code_typed_with_a_space_in_it_signs_in(client, nora):
+    device = StaffTOTPDevice.objects.create(user=nora, name="phone", confirmed=True)
+    sign_in(client)
+    code = current_code(device)
+    assert client.post(VERIFY, {"token": f"{code[:3]} {code[3:]}"})["Location"] == "/admin/"
+
+
 def test_recovery_codes_are_stored_only_as_hashes(client, nora, django_capture_on_commit_callbacks):
     sign_in(client)
     _, codes = enrol(client, nora, django_capture_on_commit_callbacks)
