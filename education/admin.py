@@ -1,12 +1,14 @@
 """Editorial admin: editors draft guides, medical reviewers publish them.
 
-Who may do what comes from the groups the 0002 migration creates: "Editors" add and
-change guides, FAQs and sources; "Medical reviewers" may also publish a guide and
-sign off its review (education.publish_guide) and approve testimonials. A
-published guide, and a source one cites, is read-only to someone who cannot
-publish, so every change to a live page passes a reviewer; an edit of an approved
-testimonial withdraws its approval (Testimonial.save). Django's LogEntry records
-who changed what and when (the History button of each guide).
+Who may do what comes from the groups the migrations create: "Editors" add and
+change guides, FAQs and sources; "Medical reviewers" may also publish a guide
+(education.publish_guide), sign off its medical review (education.sign_off_review,
+with a reviewer profile naming them) and approve testimonials. A published guide,
+and a source one cites, is read-only to someone who cannot publish, so every
+change to a live page passes a reviewer; an edit of an approved testimonial
+withdraws its approval (Testimonial.save). A sign-off is a GuideReview record,
+listed read-only on the guide; Django's LogEntry records who changed what and when
+(the History button of each guide).
 """
 
 from datetime import timedelta
@@ -14,10 +16,11 @@ from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import prefetch_related_objects
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,43 +29,52 @@ from django.utils.safestring import mark_safe
 
 from education.models import (
     FAQ,
-    REVIEW_INTERVAL,
     Guide,
+    GuideQuerySet,
+    ReviewerProfile,
     Source,
     SourceQuerySet,
     Testimonial,
+    is_medical_reviewer,
     page_prefetches,
+    review_cutoff,
 )
-from education.services import guide_render
+from education.services import guide_render, guide_review_sign_off
 from education.views import guide_page_context
 
 PUBLISH_PERMISSION = "education.publish_guide"
 APPROVE_TESTIMONIAL_PERMISSION = "education.approve_testimonial"
-REVIEW_FIELDS = ("reviewer_name", "reviewer_credentials", "last_reviewed")
+NOT_CURRENT = "not-current"
 
 
-class ReviewOverdueFilter(admin.SimpleListFilter):
+class ReviewStateFilter(admin.SimpleListFilter):
+    """The medical review state of each guide, from its last GuideReview."""
+
     title = "medical review"
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
         return [
-            ("overdue", "Overdue (over 12 months ago)"),
-            ("due-soon", "Due within 30 days"),
-            ("never", "Never reviewed"),
+            (NOT_CURRENT, "Not current (changed, never reviewed or overdue)"),
+            (Guide.ReviewState.VALID, "Valid"),
+            ("due-soon", "Valid, due within 30 days"),
+            (Guide.ReviewState.CHANGED, "Changed since its review"),
+            (Guide.ReviewState.NEVER, "Never reviewed"),
+            (Guide.ReviewState.OVERDUE, "Overdue (signed over 12 months ago)"),
         ]
 
     def queryset(self, request, queryset):
+        queryset = cast(GuideQuerySet, queryset)
         today = timezone.localdate()
-        if self.value() == "overdue":
-            return queryset.review_overdue(today)
-        if self.value() == "due-soon":
-            cutoff = today - REVIEW_INTERVAL
-            return queryset.filter(
-                last_reviewed__gte=cutoff, last_reviewed__lt=cutoff + timedelta(days=30)
+        value = self.value()
+        if value == NOT_CURRENT:
+            return queryset.review_not_current(today)
+        if value == "due-soon":
+            return queryset.review_in_state(Guide.ReviewState.VALID, today).filter(
+                last_review__signed_at__lt=review_cutoff(today) + timedelta(days=30)
             )
-        if self.value() == "never":
-            return queryset.filter(last_reviewed__isnull=True)
+        if value in Guide.ReviewState.values:
+            return queryset.review_in_state(value, today)
         return queryset
 
 
@@ -98,19 +110,30 @@ class GuideAdmin(admin.ModelAdmin):
         "medication",
         "status",
         "fda_status",
-        "last_reviewed",
-        "review_is_overdue",
+        "review_status",
         "updated_at",
     ]
-    list_filter = ["status", "fda_status", ReviewOverdueFilter]
+    list_select_related = ["last_review"]
+    list_filter = ["status", "fda_status", ReviewStateFilter]
     search_fields = ["title", "medication", "slug"]
     ordering = ["order", "title"]
     prepopulated_fields = {"slug": ["medication"]}
     filter_horizontal = ["related"]
-    readonly_fields = ["preview_link", "sources_cited", "published_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "preview_link",
+        "sources_cited",
+        "published_at",
+        "review_status",
+        "review_history",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "medication", "description", "order", "preview_link"]}),
-        ("Status and medical review", {"fields": ["status", *REVIEW_FIELDS, "published_at"]}),
+        (
+            "Status and medical review",
+            {"fields": ["status", "published_at", "review_status", "review_history"]},
+        ),
         ("For the comparison table", {"fields": ["fda_status", "mechanism", "key_caution"]}),
         ("Content", {"fields": ["summary", "overdose_signs", "body", "sources_cited", "related"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
@@ -129,11 +152,8 @@ class GuideAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if not self.can_publish(request):
-            fields += REVIEW_FIELDS
-        return fields
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("last_review")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The admin's form class is a subclass of self.form (modelform_factory).
@@ -161,9 +181,50 @@ class GuideAdmin(admin.ModelAdmin):
                     ]
         return message
 
-    @admin.display(boolean=True, description="Review overdue")
-    def review_is_overdue(self, guide):
-        return guide.review_overdue
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_sign_off_review": is_medical_reviewer(request.user),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Medical review")
+    def review_status(self, guide):
+        if guide.pk is None:
+            return "Never reviewed"
+        state = guide.review_state
+        review = guide.last_review
+        if state == Guide.ReviewState.NEVER:
+            return "Never reviewed"
+        signed = f"{review.reviewer_display}, {review.signed_on:%Y-%m-%d}"
+        if state == Guide.ReviewState.CHANGED:
+            return f"Changed since its last review ({signed})"
+        if state == Guide.ReviewState.OVERDUE:
+            return f"Overdue: reviewed by {signed}"
+        return f"Valid: reviewed by {signed}"
+
+    @admin.display(description="Review history (never edited)")
+    def review_history(self, guide):
+        reviews = list(guide.reviews.all()) if guide.pk else []
+        if not reviews:
+            return "No medical review yet."
+        return format_html(
+            "<table><thead><tr><th>Signed</th><th>Reviewer</th><th>Fingerprint</th>"
+            "<th>Matches the guide now</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                (
+                    (
+                        timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
+                        review.reviewer_display,
+                        review.fingerprint[:12],
+                        "yes" if review.fingerprint == guide.content_fingerprint else "no",
+                    )
+                    for review in reviews
+                ),
+            ),
+        )
 
     @admin.display(description="Preview")
     def preview_link(self, guide):
@@ -188,10 +249,61 @@ class GuideAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
+        sign_off = self.admin_site.admin_view(self.sign_off_view)
         return [
             path("<int:object_id>/preview/", preview, name="education_guide_preview"),
+            path("<int:object_id>/sign-off/", sign_off, name="education_guide_sign_off"),
             *super().get_urls(),
         ]
+
+    def sign_off_view(self, request, object_id):
+        """Show what a sign-off covers (GET) and record it (POST); reviewers only.
+
+        The form carries the fingerprint shown, so a guide changed while the
+        reviewer read it is not signed off.
+        """
+        if not is_medical_reviewer(request.user):
+            raise PermissionDenied
+        guide = get_object_or_404(Guide.objects.select_related("last_review"), pk=object_id)
+        change_url = reverse("admin:education_guide_change", args=[guide.pk])
+        if request.method == "POST":
+            try:
+                review = guide_review_sign_off(
+                    guide=guide,
+                    reviewer=request.user,
+                    seen_fingerprint=request.POST.get("fingerprint", ""),
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return redirect(request.path)
+            self.log_change(request, guide, "Signed off the medical review.")
+            self.message_user(
+                request,
+                f"You signed off the medical review of “{guide}” as {review.reviewer_display}. "
+                "The page says so until its content changes.",
+                messages.SUCCESS,
+            )
+            return redirect(change_url)
+        profile = ReviewerProfile.objects.filter(user=request.user).first()
+        if profile is None:
+            profile_url = reverse("admin:education_reviewerprofile_add")
+        else:
+            profile_url = reverse("admin:education_reviewerprofile_change", args=[profile.pk])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Sign off the medical review",
+            "opts": self.opts,
+            "original": guide,
+            "guide": guide,
+            "change_url": change_url,
+            "preview_url": reverse("admin:education_guide_preview", args=[guide.pk]),
+            "review_status": self.review_status(guide),
+            "fingerprint": guide.current_fingerprint(),
+            "profile": profile if profile is not None and profile.is_complete else None,
+            "profile_url": profile_url,
+        }
+        return TemplateResponse(request, "admin/education/guide/sign_off.html", context)
 
     def preview_view(self, request, object_id):
         """The page as visitors would see it, whatever the guide's status.
@@ -199,7 +311,7 @@ class GuideAdmin(admin.ModelAdmin):
         admin_view() has already required a signed-in staff member and marked the
         response never to be cached.
         """
-        guide = get_object_or_404(Guide, pk=object_id)
+        guide = get_object_or_404(Guide.objects.select_related("last_review"), pk=object_id)
         if not super().has_change_permission(request, guide):
             raise PermissionDenied
         prefetch_related_objects([guide], *page_prefetches())
@@ -262,6 +374,59 @@ class SourceAdmin(admin.ModelAdmin):
             note = "A published guide cites it, so only a medical reviewer can change it."
             return format_html("{}<br>{}", listed, note)
         return listed
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(admin.ModelAdmin):
+    """Superusers keep every reviewer's profile; a medical reviewer keeps their own."""
+
+    list_display = ["signature", "user"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "credentials", "user__username"]
+
+    def _own_only(self, request, obj) -> bool:
+        return is_medical_reviewer(request.user) and (obj is None or obj.user_id == request.user.pk)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or is_medical_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or self._own_only(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser or self._own_only(request, obj)
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return True
+        return (
+            is_medical_reviewer(request.user)
+            and not ReviewerProfile.objects.filter(user=request.user).exists()
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user=request.user)
+
+    def get_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return ["user", "display_name", "credentials"]
+        return ["display_name", "credentials"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.user = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Testimonial)

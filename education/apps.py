@@ -15,14 +15,21 @@ class EducationConfig(AppConfig):
     def signal_receivers(self) -> list[tuple]:
         """(signal, receiver, sender, dispatch_uid) of each receiver ready() connects.
 
-        A testimonial's save or delete moves its guide's cache validators on; a save
-        or delete of any row a guide page shows retires the pages the fast path keeps.
+        A testimonial's save or delete moves its guide's cache validators on; a FAQ's
+        or a cited source's stores its guide's new content fingerprint (what a review
+        covers); a save or delete of any row a guide page shows, a medical review
+        included, retires the pages the fast path keeps.
         """
         from education import page_cache, signals
-        from education.models import FAQ, Guide, Source, Testimonial
+        from education.models import FAQ, Guide, GuideReview, Source, Testimonial
 
         retire_pages = page_cache.content_changed_receiver
         return [
+            *(
+                (signal, signals.faq_changed, FAQ, f"education.faq-fingerprint-{event}")
+                for signal, event in SAVED_OR_DELETED
+            ),
+            (post_save, signals.source_changed, Source, "education.source-fingerprint-saved"),
             *(
                 (signal, signals.testimonial_changed, Testimonial, f"education.testimonial-{event}")
                 for signal, event in SAVED_OR_DELETED
@@ -34,7 +41,7 @@ class EducationConfig(AppConfig):
                     model,
                     f"education.page-cache.{model._meta.model_name}-{event}",
                 )
-                for model in (Guide, FAQ, Source, Testimonial)
+                for model in (Guide, FAQ, Source, Testimonial, GuideReview)
                 for signal, event in SAVED_OR_DELETED
             ),
             (m2m_changed, retire_pages, Guide.related.through, "education.page-cache.related"),

@@ -1,13 +1,15 @@
 """Read the shipped guide files: TOML front matter between '+++' lines, then markdown.
 
 Reading never writes: it parses and checks every file first, so a mistake in one
-file stops the load before anything in the database changes.
+file stops the load before anything in the database changes. A file never claims a
+medical review: the reviewer keys the files once had are refused (a review is a
+sign-off a reviewer records in the admin), and `status = "published"` publishes a
+guide that no clinician has reviewed yet, which its page says.
 """
 
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from education import markup
@@ -18,6 +20,8 @@ FENCE = "+++"
 KEY_RE = re.compile(rf"^{markup.CITATION_KEY}$")
 
 SOURCE_FIELDS = ("authors", "title", "venue", "year", "url", "doi")
+# Front matter that would claim a medical review: refused.
+REVIEW_KEYS = ("reviewer_name", "reviewer_credentials", "last_reviewed")
 REQUIRED_GUIDE_FIELDS = (
     "slug",
     "title",
@@ -146,14 +150,16 @@ def read_guide(path: Path) -> GuideEntry:
     summary = data["summary"]
     if not isinstance(summary, list) or not all(isinstance(item, str) for item in summary):
         raise ContentError(f"{path}: 'summary' must be a list of strings")
-    last_reviewed = data.get("last_reviewed")
-    if last_reviewed is not None and not isinstance(last_reviewed, date):
-        raise ContentError(f"{path}: 'last_reviewed' must be a TOML date like 2026-01-31")
-    reviewer_name = _text(data, "reviewer_name", path, required=False)
-    reviewed = bool(reviewer_name and last_reviewed)
-    status = data.get("status", Guide.Status.PUBLISHED if reviewed else Guide.Status.DRAFT)
+    claimed = [name for name in REVIEW_KEYS if name in data]
+    if claimed:
+        raise ContentError(
+            f"{path}: {', '.join(repr(name) for name in claimed)}: a file cannot claim a "
+            "medical review; remove the key (a medical reviewer signs the guide off in "
+            "the admin)"
+        )
+    status = data.get("status", Guide.Status.DRAFT)
     if status not in (Guide.Status.DRAFT, Guide.Status.PUBLISHED):
-        raise ContentError(f"{path}: 'status' must be \"draft\" or \"published\"")
+        raise ContentError(f'{path}: \'status\' must be "draft" or "published"')
     values = {
         "slug": _text(data, "slug", path),
         "title": _text(data, "title", path),
@@ -167,9 +173,6 @@ def read_guide(path: Path) -> GuideEntry:
         "overdose_signs": _text(data, "overdose_signs", path, required=False),
         "body": body,
         "order": int(data.get("order", 100)),
-        "reviewer_name": reviewer_name,
-        "reviewer_credentials": _text(data, "reviewer_credentials", path, required=False),
-        "last_reviewed": last_reviewed,
         "status": status,
     }
     faqs = []

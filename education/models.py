@@ -4,9 +4,15 @@ A guide's markdown (summary, body, FAQ answers) is rendered by
 education.services.guide_render once the guide and its FAQs are saved; the HTML,
 the table of contents and the numbered list of cited sources are stored, so a
 request reads them and never parses markdown.
+
+A medical review is a record (GuideReview), not a field: a reviewer signs off the
+fingerprint of what readers see (Guide.current_fingerprint), and the page claims
+the review only while the guide's stored content_fingerprint still equals it.
 """
 
-from datetime import date, timedelta
+import hashlib
+import json
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -22,6 +28,23 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 REVIEW_INTERVAL = timedelta(days=365)
+REVIEWERS_GROUP = "Medical reviewers"
+SIGN_OFF_PERMISSION = "education.sign_off_review"
+# Part of every fingerprint: a change to what it covers is a new version.
+FINGERPRINT_VERSION = 1
+# The guide fields a reader sees (the comparison table shows the last three).
+FINGERPRINTED_FIELDS = (
+    "title",
+    "medication",
+    "description",
+    "summary",
+    "overdose_signs",
+    "body",
+    "fda_status",
+    "mechanism",
+    "key_caution",
+)
+FINGERPRINTED_SOURCE_FIELDS = ("key", "authors", "title", "venue", "year", "url", "doi")
 # One to three capital initials, each followed by a full stop: "J.", "J.M.", "A.B.C.".
 INITIALS_PATTERN = r"^[A-Z]\.(?:[A-Z]\.){0,2}\Z"
 INITIALS_MESSAGE = (
@@ -131,13 +154,55 @@ class GuideQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Guide.Status.PUBLISHED)
 
-    def review_overdue(self, today: date | None = None):
-        today = today or timezone.localdate()
-        return self.filter(last_reviewed__lt=today - REVIEW_INTERVAL)
+    def review_in_state(self, state: str, today: date | None = None):
+        """Guides whose medical review is in the state (a Guide.ReviewState)."""
+        cutoff = review_cutoff(today)
+        matches = models.Q(last_review__fingerprint=models.F("content_fingerprint"))
+        if state == Guide.ReviewState.NEVER:
+            return self.filter(last_review__isnull=True)
+        if state == Guide.ReviewState.CHANGED:
+            return self.filter(~matches, last_review__isnull=False)
+        if state == Guide.ReviewState.OVERDUE:
+            return self.filter(matches, last_review__signed_at__lt=cutoff)
+        if state == Guide.ReviewState.VALID:
+            return self.filter(matches, last_review__signed_at__gte=cutoff)
+        raise ValueError(f"unknown review state {state!r}")
+
+    def review_not_current(self, today: date | None = None):
+        """Guides without a valid review: changed since it, never reviewed or overdue."""
+        valid = Guide.objects.review_in_state(Guide.ReviewState.VALID, today)
+        return self.exclude(pk__in=valid.values("pk"))
 
     def for_page(self):
         """Everything the guide page shows, in a fixed number of queries."""
         return self.prefetch_related(*page_prefetches())
+
+
+def review_cutoff(today: date | None = None) -> datetime:
+    """A review signed before this moment is overdue: over REVIEW_INTERVAL ago, by date."""
+    today = today or timezone.localdate()
+    return datetime.combine(
+        today - REVIEW_INTERVAL, time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+def content_fingerprint(*, fields: dict, faqs: list[tuple[str, str]], sources: list[dict]) -> str:
+    """SHA-256 of a canonical JSON of what a reader sees of a guide.
+
+    fields: FINGERPRINTED_FIELDS' values; faqs: (question, answer) in page order;
+    sources: FINGERPRINTED_SOURCE_FIELDS of each cited source (sorted here by key).
+    """
+    document = {
+        "version": FINGERPRINT_VERSION,
+        **{name: fields[name] for name in FINGERPRINTED_FIELDS},
+        "faqs": [{"question": question, "answer": answer} for question, answer in faqs],
+        "sources": sorted(
+            ({name: source[name] for name in FINGERPRINTED_SOURCE_FIELDS} for source in sources),
+            key=lambda source: source["key"],
+        ),
+    }
+    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def page_prefetches() -> list:
@@ -170,6 +235,12 @@ class Guide(models.Model):
         APPROVED = "approved", "FDA-approved for alcohol use disorder"
         OFF_LABEL = "off_label", "Off-label for alcohol use disorder"
 
+    class ReviewState(models.TextChoices):
+        VALID = "valid", "valid"
+        CHANGED = "changed", "changed since review"
+        NEVER = "never", "never reviewed"
+        OVERDUE = "overdue", "overdue"
+
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     medication = models.CharField(max_length=100)
@@ -200,13 +271,15 @@ class Guide(models.Model):
     related = models.ManyToManyField("self", symmetrical=False, blank=True)
     order = models.PositiveSmallIntegerField(default=100, help_text="Position in lists.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    reviewer_name = models.CharField(max_length=200, blank=True)
-    reviewer_credentials = models.CharField(
-        max_length=200,
+    # The newest sign-off (GuideReview), set by education.services.guide_review_sign_off.
+    last_review = models.ForeignKey(
+        "GuideReview",
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        help_text="For example: MD, board-certified in addiction medicine.",
+        editable=False,
+        related_name="+",
     )
-    last_reviewed = models.DateField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -217,19 +290,20 @@ class Guide(models.Model):
     # One rendering per emergency box, in reading order (each with its own citation ids).
     overdose_signs_html = models.JSONField(default=list, editable=False)
     toc = models.JSONField(default=list, editable=False)
+    # current_fingerprint() as of the last render, or FAQ or cited source change.
+    content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = GuideQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "title"]
         permissions = [
-            ("publish_guide", "Can publish a guide and sign off its medical review"),
+            ("publish_guide", "Can publish a guide"),
         ]
         indexes = [
             models.Index(fields=["status", "order"], name="guide_status_order_idx"),
             models.Index(fields=["order", "title"], name="guide_order_title_idx"),
             models.Index(fields=["fda_status"], name="guide_fda_status_idx"),
-            models.Index(fields=["last_reviewed"], name="guide_last_reviewed_idx"),
             models.Index(fields=["updated_at"], name="guide_updated_at_idx"),
         ]
 
@@ -254,13 +328,6 @@ class Guide(models.Model):
                 check_citations(getattr(self, field))
             except ValidationError as error:
                 errors[field] = error.messages
-        if self.last_reviewed and self.last_reviewed > timezone.localdate():
-            errors["last_reviewed"] = ["The review date cannot be in the future."]
-        if self.status == self.Status.PUBLISHED:
-            if not self.reviewer_name:
-                errors["reviewer_name"] = ["A published guide names its medical reviewer."]
-            if not self.last_reviewed:
-                errors["last_reviewed"] = ["A published guide has a review date."]
         if errors:
             raise ValidationError(errors)
 
@@ -286,11 +353,61 @@ class Guide(models.Model):
         changed = self.published_at or self.updated_at
         return timezone.localdate(changed) if changed else None
 
+    def current_fingerprint(self, faqs: list[tuple[str, str]] | None = None) -> str:
+        """The fingerprint of what a reader sees now (content_fingerprint()).
+
+        faqs: the (question, answer) pairs in page order; read from the database
+        when not given. The cited sources are those the texts cite.
+        """
+        if faqs is None:
+            faqs = [(faq.question, faq.answer) for faq in FAQ.objects.filter(guide_id=self.pk)]
+        texts = [self.summary, self.overdose_signs, self.body, *(answer for _, answer in faqs)]
+        keys = {key for text in texts for key in markup.cited_keys(text)}
+        sources = list(Source.objects.filter(key__in=keys).values(*FINGERPRINTED_SOURCE_FIELDS))
+        fields = {name: getattr(self, name) for name in FINGERPRINTED_FIELDS}
+        return content_fingerprint(fields=fields, faqs=faqs, sources=sources)
+
+    def refresh_content_fingerprint(self) -> None:
+        """Store current_fingerprint() (after a FAQ or cited source changed in place)."""
+        fingerprint = self.current_fingerprint()
+        if fingerprint != self.content_fingerprint:
+            self.content_fingerprint = fingerprint
+            Guide.objects.filter(pk=self.pk).update(
+                content_fingerprint=fingerprint, updated_at=timezone.now()
+            )
+
+    def review_state_for(self, fingerprint: str, today: date | None = None) -> str:
+        """The review state (a Guide.ReviewState) of content with this fingerprint."""
+        review = self.last_review
+        if review is None:
+            return self.ReviewState.NEVER
+        if review.fingerprint != fingerprint:
+            return self.ReviewState.CHANGED
+        if review.signed_at < review_cutoff(today):
+            return self.ReviewState.OVERDUE
+        return self.ReviewState.VALID
+
     @property
-    def review_overdue(self) -> bool:
-        if self.last_reviewed is None:
-            return False
-        return self.last_reviewed < timezone.localdate() - REVIEW_INTERVAL
+    def review_state(self) -> str:
+        """The review state of the stored content (what the page shows)."""
+        return self.review_state_for(self.content_fingerprint)
+
+    @property
+    def review_is_current(self) -> bool:
+        """Whether the page may claim the last review: valid, or valid but overdue."""
+        return self.review_state in (self.ReviewState.VALID, self.ReviewState.OVERDUE)
+
+    @property
+    def review_due_at(self) -> datetime | None:
+        """When the last review becomes overdue (the start of that day)."""
+        if self.last_review is None:
+            return None
+        signed_on = timezone.localdate(self.last_review.signed_at)
+        return datetime.combine(
+            signed_on + REVIEW_INTERVAL + timedelta(days=1),
+            time.min,
+            tzinfo=timezone.get_current_timezone(),
+        )
 
 
 class FAQ(models.Model):
@@ -342,6 +459,104 @@ class Citation(models.Model):
     @property
     def first_citation_anchor(self) -> str:
         return markup.citation_id(self.source.key)
+
+
+class ReviewerProfile(models.Model):
+    """How a medical reviewer is named on the pages they sign off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+    )
+    display_name = models.CharField(
+        max_length=200, help_text="Your name as readers see it, for example 'Jane Doe'."
+    )
+    credentials = models.CharField(
+        max_length=200, help_text="Your degrees and certifications, for example 'MD, FASAM'."
+    )
+
+    class Meta:
+        verbose_name = "reviewer profile"
+
+    def __str__(self):
+        return self.signature
+
+    @property
+    def signature(self) -> str:
+        """'Jane Doe, MD, FASAM'."""
+        return ", ".join(part for part in (self.display_name, self.credentials) if part)
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.display_name.strip() and self.credentials.strip())
+
+
+def is_medical_reviewer(user) -> bool:
+    """An active staff member of the Medical reviewers group holding its sign-off permission."""
+    return bool(
+        user.is_active
+        and user.is_staff
+        and user.has_perm(SIGN_OFF_PERMISSION)
+        and user.groups.filter(name=REVIEWERS_GROUP).exists()
+    )
+
+
+class ReviewRecordError(Exception):
+    """A medical review is a record: it is never changed or deleted."""
+
+
+class GuideReviewQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ReviewRecordError("A medical review is never changed.")
+
+    def delete(self):
+        raise ReviewRecordError("A medical review is never deleted.")
+
+
+class GuideReview(models.Model):
+    """A reviewer's sign-off of exactly what a guide showed readers at that moment.
+
+    Made by education.services.guide_review_sign_off; kept as history, never
+    changed or deleted. The reviewer's name and credentials are copied, so a
+    later profile change does not rewrite who signed what.
+    """
+
+    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guide_reviews"
+    )
+    reviewer_name = models.CharField(max_length=200)
+    reviewer_credentials = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    fingerprint = models.CharField(max_length=64, help_text="Guide.current_fingerprint() signed.")
+
+    objects = GuideReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        verbose_name = "medical review"
+        permissions = [("sign_off_review", "Can sign off the medical review of a guide")]
+        indexes = [models.Index(fields=["guide", "-signed_at"], name="review_guide_signed_idx")]
+
+    def __str__(self):
+        return f"Review of guide {self.guide_id} on {timezone.localdate(self.signed_at)}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ReviewRecordError("A medical review is never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ReviewRecordError("A medical review is never deleted.")
+
+    @property
+    def reviewer_display(self) -> str:
+        """'Jane Doe, MD, FASAM', as signed."""
+        return ", ".join(part for part in (self.reviewer_name, self.reviewer_credentials) if part)
+
+    @property
+    def signed_on(self) -> date:
+        return timezone.localdate(self.signed_at)
 
 
 # What a reviewer approves of a testimonial (attribute names): a change withdraws the approval.

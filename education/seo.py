@@ -25,7 +25,9 @@ def _breadcrumbs(guide: Guide, site_url: str) -> dict:
 def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
     """MedicalWebPage, FAQPage and BreadcrumbList for one guide.
 
-    Expects the guide loaded for its page (FAQs and citations prefetched).
+    Expects the guide loaded for its page (FAQs and citations prefetched, its
+    last review selected). `reviewedBy` and `lastReviewed` appear only while the
+    content still matches the last review.
     """
     url = site_url + guide.get_absolute_url()
     page = {
@@ -54,13 +56,15 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
     }
     if guide.published_at:
         page["datePublished"] = guide.published_at.isoformat()
-    if guide.last_reviewed:
-        page["lastReviewed"] = guide.last_reviewed.isoformat()
-    if guide.reviewer_name:
-        reviewer = {"@type": "Person", "name": guide.reviewer_name}
-        if guide.reviewer_credentials:
-            reviewer["honorificSuffix"] = guide.reviewer_credentials
-        page["reviewedBy"] = reviewer
+    review = guide.last_review
+    if review is not None and guide.review_is_current:
+        # Only while the content is what the reviewer signed (overdue included).
+        page["lastReviewed"] = review.signed_on.isoformat()
+        page["reviewedBy"] = {
+            "@type": "Person",
+            "name": review.reviewer_name,
+            "honorificSuffix": review.reviewer_credentials,
+        }
     graph = [page, _breadcrumbs(guide, site_url)]
     faqs = list(guide.faqs.all())
     if faqs:

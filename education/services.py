@@ -1,8 +1,9 @@
 """Multi-step writes of the education app."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,9 +13,24 @@ from education.models import (
     FAQ,
     Citation,
     Guide,
+    GuideReview,
+    ReviewerProfile,
     Source,
+    is_medical_reviewer,
     known_source_keys,
     unknown_keys_message,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+NOT_A_REVIEWER = "Only a medical reviewer can sign off the review of a guide."
+NO_PROFILE = (
+    "Add your display name and credentials to your reviewer profile first: the page "
+    "names the reviewer with them."
+)
+CHANGED_WHILE_READING = (
+    "The guide changed after you opened it: read it again before you sign off the review."
 )
 
 
@@ -34,9 +50,9 @@ def guide_render(*, guide: Guide) -> Guide:
 
     Call it after the guide's FAQs are saved: citation numbers run across the page
     in reading order. It stores the HTML, the table of contents, each answer's HTML
-    and text and the numbered sources, and moves on the validators of the pages
-    that list the guide as related. An unknown citation key raises ValidationError
-    before anything is written.
+    and text, the numbered sources and the content fingerprint, and moves on the
+    validators of the pages that list the guide as related. An unknown citation key
+    raises ValidationError before anything is written.
     """
     faqs = list(FAQ.objects.filter(guide=guide)) if guide.pk else []
     answers = [faq.answer for faq in faqs]
@@ -54,6 +70,9 @@ def guide_render(*, guide: Guide) -> Guide:
     guide.overdose_signs_html = rendered.overdose_signs_html
     guide.body_html = rendered.body_html
     guide.toc = rendered.toc
+    guide.content_fingerprint = guide.current_fingerprint(
+        faqs=[(faq.question, faq.answer) for faq in faqs]
+    )
     guide.save()
     for faq, answer_html, answer_text in zip(
         faqs, rendered.faq_html, rendered.faq_text, strict=True
@@ -68,6 +87,40 @@ def guide_render(*, guide: Guide) -> Guide:
     # Pages that list this guide as related show its title and status.
     Guide.objects.filter(related=guide).exclude(pk=guide.pk).update(updated_at=guide.updated_at)
     return guide
+
+
+@transaction.atomic
+def guide_review_sign_off(
+    *, guide: Guide, reviewer: "User", seen_fingerprint: str | None = None
+) -> GuideReview:
+    """Record `reviewer`'s sign-off of the guide as it reads now.
+
+    The fingerprint is computed from the rows, not taken from the stored one;
+    seen_fingerprint, when given, is the one shown to the reviewer, and a guide
+    that changed since then is refused (ValidationError). Someone who is not a
+    medical reviewer is refused with PermissionDenied, a reviewer without a
+    complete profile with ValidationError.
+    """
+    if not is_medical_reviewer(reviewer):
+        raise PermissionDenied(NOT_A_REVIEWER)
+    profile = ReviewerProfile.objects.filter(user=reviewer).first()
+    if profile is None or not profile.is_complete:
+        raise ValidationError(NO_PROFILE)
+    guide = Guide.objects.select_for_update().get(pk=guide.pk)
+    fingerprint = guide.current_fingerprint()
+    if seen_fingerprint is not None and seen_fingerprint != fingerprint:
+        raise ValidationError(CHANGED_WHILE_READING)
+    review = GuideReview.objects.create(
+        guide=guide,
+        reviewer=reviewer,
+        reviewer_name=profile.display_name.strip(),
+        reviewer_credentials=profile.credentials.strip(),
+        signed_at=timezone.now(),
+        fingerprint=fingerprint,
+    )
+    # The page's own validators include the review (education.views).
+    Guide.objects.filter(pk=guide.pk).update(last_review=review, content_fingerprint=fingerprint)
+    return review
 
 
 def _changed(instance, values: dict) -> bool:

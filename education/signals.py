@@ -5,6 +5,19 @@ from django.utils import timezone
 from education.models import Guide
 
 
+def faq_changed(sender, instance, **kwargs) -> None:
+    """A FAQ is part of what its guide's review covers: store the new fingerprint."""
+    guide = Guide.objects.filter(pk=instance.guide_id).first()
+    if guide is not None:
+        guide.refresh_content_fingerprint()
+
+
+def source_changed(sender, instance, **kwargs) -> None:
+    """A cited source is part of what each citing guide's review covers."""
+    for guide in Guide.objects.filter(citations__source=instance).distinct():
+        guide.refresh_content_fingerprint()
+
+
 def testimonial_changed(sender, instance, **kwargs) -> None:
     """The guide page shows its approved testimonials: move its cache validators on."""
     Guide.objects.filter(pk=instance.guide_id).update(updated_at=timezone.now())

@@ -2,7 +2,8 @@
 
 These pages are the same for every visitor: they never touch the session, the
 user or the CSRF token, so they set no cookie and any cache may keep them for a
-few minutes. They answer conditional requests from the guide's updated time.
+few minutes. They answer conditional requests from the guide's updated time and
+its medical review (a sign-off, or a review falling due, changes the page).
 Anonymous GETs of both are served from memory by education.page_cache.
 """
 
@@ -74,7 +75,9 @@ def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
     # The validators and the page share one query for the guide row.
     memo = _memo(request)
     if memo.guide_slug != slug:
-        memo.guide = Guide.objects.published().filter(slug=slug).first()
+        memo.guide = (
+            Guide.objects.published().select_related("last_review").filter(slug=slug).first()
+        )
         memo.guide_slug = slug
     return memo.guide
 
@@ -83,12 +86,21 @@ def _guide_etag(request: HttpRequest, slug: str) -> str | None:
     guide = _published_guide(request, slug)
     if guide is None:
         return None
-    return f"guide-{guide.pk}-{guide.updated_at.timestamp():.6f}"
+    review = f"{guide.last_review_id or 0}-{guide.review_state}"
+    return f"guide-{guide.pk}-{guide.updated_at.timestamp():.6f}-{review}"
 
 
 def _guide_last_modified(request: HttpRequest, slug: str):
     guide = _published_guide(request, slug)
-    return guide.updated_at if guide else None
+    if guide is None:
+        return None
+    changes = [guide.updated_at]
+    if guide.last_review is not None:
+        changes.append(guide.last_review.signed_at)
+    due = guide.review_due_at
+    if due is not None and guide.review_state == Guide.ReviewState.OVERDUE:
+        changes.append(due)
+    return max(changes)
 
 
 def guide_page_context(guide: Guide) -> dict:

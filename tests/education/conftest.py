@@ -1,14 +1,14 @@
 """Fixtures of the education tests: sources, guides, and staff in each editorial group."""
 
-from datetime import timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from django.utils import timezone
 
 from education import markup
-from education.models import FAQ, Guide, Source
-from education.services import guide_render
+from education.models import FAQ, Guide, ReviewerProfile, Source
+from education.services import guide_render, guide_review_sign_off
 from tests.factories import make_user
 
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "content"
@@ -43,9 +43,6 @@ def make_guide(db, sources):
             "summary": "It is off-label.[^label]\nEvidence is mixed.[^rigal2020]",
             "body": "## What it is\n\nA medicine.[^label]\n\n## Research\n\nA trial.[^rigal2020]",
             "status": status,
-            "reviewer_name": "Dana Reviewer",
-            "reviewer_credentials": "MD, addiction medicine",
-            "last_reviewed": timezone.localdate() - timedelta(days=10),
             **fields,
         }
         guide = Guide.objects.create(slug=slug, **values)
@@ -78,6 +75,28 @@ def editor(db):
 @pytest.fixture
 def reviewer(db):
     return make_user("rhea-reviewer", "Medical reviewers")
+
+
+@pytest.fixture
+def signed_reviewer(db):
+    """A medical reviewer whose profile names them: they can sign off a review."""
+    user = make_user("dana-reviewer", "Medical reviewers")
+    ReviewerProfile.objects.create(user=user, display_name="Dana Reviewer", credentials="MD")
+    return user
+
+
+@pytest.fixture
+def sign_off(signed_reviewer):
+    """Sign off a guide's review as it reads now, as signed_reviewer unless `by`, at
+    the time `at` (a datetime) or now."""
+
+    def sign(guide, *, by=None, at=None):
+        with patch.object(timezone, "now", return_value=at or timezone.now()):
+            review = guide_review_sign_off(guide=guide, reviewer=by or signed_reviewer)
+        guide.refresh_from_db()
+        return review
+
+    return sign
 
 
 @pytest.fixture

@@ -28,9 +28,6 @@ def form_data(guide, faqs=None, **changes):
         "description": guide.description,
         "order": guide.order,
         "status": guide.status,
-        "reviewer_name": guide.reviewer_name,
-        "reviewer_credentials": guide.reviewer_credentials,
-        "last_reviewed": guide.last_reviewed.isoformat() if guide.last_reviewed else "",
         "fda_status": guide.fda_status,
         "mechanism": guide.mechanism,
         "key_caution": guide.key_caution,
@@ -88,14 +85,15 @@ def test_editor_can_draft_and_send_for_review(client, editor, make_guide):
 
 
 def test_editor_cannot_sign_off_the_review(client, editor, make_guide):
-    guide = make_guide(status=Guide.Status.DRAFT, reviewer_name="", last_reviewed=None)
+    guide = make_guide(status=Guide.Status.DRAFT)
     client.force_login(editor)
-    data = form_data(
-        guide, reviewer_name="Self Approved", last_reviewed=timezone.localdate().isoformat()
-    )
-    assert client.post(change_url(guide), data).status_code == 302
+    sign_off_url = reverse("admin:education_guide_sign_off", args=[guide.pk])
+    assert "Sign off the review" not in client.get(change_url(guide)).content.decode()
+    assert client.get(sign_off_url).status_code == 403
+    data = {"fingerprint": guide.current_fingerprint()}
+    assert client.post(sign_off_url, data).status_code == 403
     guide.refresh_from_db()
-    assert guide.reviewer_name == "" and guide.last_reviewed is None
+    assert guide.last_review is None and not guide.reviews.exists()
 
 
 def test_editor_cannot_change_a_published_guide(client, editor, make_guide):
@@ -108,31 +106,34 @@ def test_editor_cannot_change_a_published_guide(client, editor, make_guide):
     assert client.get(change_url(guide)).status_code == 200  # may still read it
 
 
-def test_medical_reviewer_can_publish_and_sign_off(client, reviewer, make_guide):
-    guide = make_guide(status=Guide.Status.REVIEW, reviewer_name="", last_reviewed=None)
-    client.force_login(reviewer)
+def test_medical_reviewer_can_publish_and_sign_off(client, signed_reviewer, make_guide):
+    guide = make_guide(status=Guide.Status.REVIEW)
+    client.force_login(signed_reviewer)
     today = timezone.localdate()
-    data = form_data(
-        guide,
-        status="published",
-        reviewer_name="Rhea Reviewer",
-        reviewer_credentials="MD",
-        last_reviewed=today.isoformat(),
-    )
-    response = client.post(change_url(guide), data)
+    response = client.post(change_url(guide), form_data(guide, status="published"))
     assert response.status_code == 302
     guide.refresh_from_db()
     assert guide.status == Guide.Status.PUBLISHED and guide.published_at is not None
-    assert guide.reviewer_name == "Rhea Reviewer" and guide.last_reviewed == today
+    sign_off_url = reverse("admin:education_guide_sign_off", args=[guide.pk])
+    assert sign_off_url in client.get(change_url(guide)).content.decode()
+    fingerprint = guide.current_fingerprint()
+    assert fingerprint in client.get(sign_off_url).content.decode()
+    response = client.post(sign_off_url, {"fingerprint": fingerprint})
+    assert response.status_code == 302 and response["Location"] == change_url(guide)
+    guide.refresh_from_db()
+    review = guide.last_review
+    assert review.reviewer == signed_reviewer and review.signed_on == today
+    assert review.reviewer_display == "Dana Reviewer, MD" and review.fingerprint == fingerprint
     assert client.get(guide.get_absolute_url()).status_code == 200
 
 
-def test_publishing_without_reviewer_and_date_is_refused(client, reviewer, make_guide):
-    guide = make_guide(status=Guide.Status.REVIEW, reviewer_name="", last_reviewed=None)
+def test_publishing_an_unreviewed_guide_says_so_on_the_page(client, reviewer, make_guide):
+    guide = make_guide(status=Guide.Status.REVIEW)
     client.force_login(reviewer)
     response = client.post(change_url(guide), form_data(guide, status="published"))
-    assert response.status_code == 200
-    assert "A published guide names its medical reviewer." in response.content.decode()
+    assert response.status_code == 302
+    html = client.get(guide.get_absolute_url()).content.decode()
+    assert "Not yet reviewed by a clinician." in html and "Medically reviewed by" not in html
 
 
 def test_admin_edit_records_who_changed_which_fields(client, reviewer, make_guide):
@@ -207,10 +208,12 @@ def test_preview_sends_anonymous_visitors_to_sign_in(client, make_guide):
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
 
 
-def test_review_overdue_filter_lists_guides_reviewed_over_a_year_ago(client, reviewer, make_guide):
-    today = timezone.localdate()
-    make_guide("stale-one", last_reviewed=today - timedelta(days=400))
-    make_guide("fresh-one", last_reviewed=today - timedelta(days=30))
+def test_review_overdue_filter_lists_guides_reviewed_over_a_year_ago(
+    client, reviewer, make_guide, sign_off
+):
+    now = timezone.now()
+    sign_off(make_guide("stale-one"), at=now - timedelta(days=400))
+    sign_off(make_guide("fresh-one"), at=now - timedelta(days=30))
     client.force_login(reviewer)
     html = client.get(reverse("admin:education_guide_changelist") + "?review=overdue").content
     assert b"Stale-One for alcohol use disorder" in html

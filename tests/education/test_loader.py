@@ -1,13 +1,12 @@
 """The load_guides command: idempotent, validating, and on the shipped content."""
 
 import shutil
-from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models.signals import post_save
 
-from education.models import FAQ, Citation, Guide, Source
+from education.models import FAQ, Citation, Guide, GuideReview, Source
 from tests.education.conftest import FIXTURE_CONTENT, SHIPPED_CONTENT
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +30,8 @@ def test_loader_creates_sources_guides_faqs_and_related_links():
     load(FIXTURE_CONTENT)
     alpha = Guide.objects.get(slug="alphamab")
     assert alpha.title == "Alphamab for testing"
-    assert alpha.reviewer_name == "Dr Test Reviewer"
-    assert alpha.last_reviewed == date(2025, 1, 15)
+    assert alpha.last_review is None and not GuideReview.objects.exists()
+    assert alpha.review_state == Guide.ReviewState.NEVER
     assert alpha.status == Guide.Status.PUBLISHED
     assert list(alpha.related.values_list("slug", flat=True)) == ["betamab"]
     assert alpha.faqs.get().answer_html.count("#source-alpha-label") == 1
@@ -42,7 +41,7 @@ def test_loader_creates_sources_guides_faqs_and_related_links():
     ]
 
 
-def test_guide_without_reviewer_loads_as_a_draft():
+def test_guide_without_a_status_loads_as_a_draft():
     load(FIXTURE_CONTENT)
     assert Guide.objects.get(slug="betamab").status == Guide.Status.DRAFT
 
@@ -230,7 +229,7 @@ def test_front_matter_status_publishes_a_guide_that_names_no_reviewer(tmp_path):
     load(content)
     betamab = Guide.objects.get(slug="betamab")
     assert betamab.status == Guide.Status.PUBLISHED
-    assert betamab.reviewer_name == "" and betamab.last_reviewed is None
+    assert betamab.last_review is None and not betamab.reviews.exists()
 
 
 def test_an_unknown_front_matter_status_is_a_command_error(tmp_path):
@@ -240,3 +239,33 @@ def test_an_unknown_front_matter_status_is_a_command_error(tmp_path):
     path.write_text(path.read_text().replace("+++\n", '+++\nstatus = "live"\n', 1))
     with pytest.raises(CommandError, match="betamab.md.*status"):
         load(content)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'reviewer_name = "Cardinal Recovery Medical Review Team"',
+        'reviewer_credentials = "Addiction medicine clinicians"',
+        "last_reviewed = 2026-11-25",
+    ],
+)
+def test_a_file_that_claims_a_medical_review_is_refused(tmp_path, line):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    path = content / "guides" / "betamab.md"
+    path.write_text(path.read_text().replace("+++\n", f"+++\n{line}\n", 1))
+    with pytest.raises(CommandError) as caught:
+        load(content)
+    key = line.split(" =")[0]
+    assert "betamab.md" in str(caught.value) and f"'{key}'" in str(caught.value)
+    assert "cannot claim a medical review" in str(caught.value)
+    assert Guide.objects.count() == 0 and not GuideReview.objects.exists()
+
+
+def test_shipped_content_loads_published_with_no_review():
+    load(SHIPPED_CONTENT)
+    assert not GuideReview.objects.exists()
+    for guide in Guide.objects.all():
+        assert guide.is_published and guide.last_review is None, guide.slug
+        assert guide.review_state == Guide.ReviewState.NEVER, guide.slug
+        assert guide.content_fingerprint == guide.current_fingerprint(), guide.slug

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from education.models import FAQ, Citation, Guide
+from education.models import FAQ, Citation, Guide, GuideReview, ReviewRecordError
 from education.services import guide_render
 
 pytestmark = pytest.mark.django_db
@@ -70,19 +72,32 @@ def test_unknown_citation_key_in_a_faq_answer_is_a_validation_error(make_guide):
     assert "phantom" in caught.value.message_dict["answer"][0]
 
 
-def test_a_published_guide_needs_a_reviewer_and_review_date(make_guide):
-    guide = make_guide(status=Guide.Status.DRAFT, reviewer_name="", last_reviewed=None)
+def test_a_guide_publishes_without_a_review_and_then_claims_none(make_guide):
+    guide = make_guide(status=Guide.Status.DRAFT)
     guide.status = Guide.Status.PUBLISHED
-    with pytest.raises(ValidationError) as caught:
-        guide.full_clean()
-    assert {"reviewer_name", "last_reviewed"} <= set(caught.value.message_dict)
+    guide.full_clean()
+    assert not hasattr(guide, "reviewer_name") and not hasattr(guide, "last_reviewed")
+    assert guide.review_state == Guide.ReviewState.NEVER and not guide.review_is_current
 
 
-def test_review_date_cannot_be_in_the_future(make_guide):
-    guide = make_guide(last_reviewed=timezone.localdate() + timedelta(days=1))
-    with pytest.raises(ValidationError) as caught:
-        guide.full_clean()
-    assert "last_reviewed" in caught.value.message_dict
+def test_a_review_record_is_never_changed_or_deleted(make_guide, sign_off):
+    guide = make_guide()
+    review = sign_off(guide)
+    signed = (review.reviewer_name, review.signed_at, review.fingerprint)
+    review.reviewer_name = "Someone Else"
+    for attempt in (
+        review.save,
+        review.delete,
+        lambda: GuideReview.objects.filter(pk=review.pk).update(reviewer_name="Someone Else"),
+        lambda: GuideReview.objects.filter(pk=review.pk).delete(),
+        lambda: GuideReview.objects.bulk_update([review], ["reviewer_name"]),
+    ):
+        with pytest.raises(ReviewRecordError), transaction.atomic():
+            attempt()
+    stored = GuideReview.objects.get(pk=review.pk)
+    assert (stored.reviewer_name, stored.signed_at, stored.fingerprint) == signed
+    with pytest.raises(ProtectedError):
+        guide.delete()
 
 
 def test_publishing_sets_the_publication_time_once(make_guide):
@@ -97,13 +112,17 @@ def test_publishing_sets_the_publication_time_once(make_guide):
     assert guide.published_at == first
 
 
-def test_review_overdue_means_last_reviewed_over_twelve_months_ago(make_guide):
-    today = timezone.localdate()
-    stale = make_guide("stale", last_reviewed=today - timedelta(days=400))
-    make_guide("fresh", last_reviewed=today - timedelta(days=300))
-    make_guide("never", status=Guide.Status.DRAFT, last_reviewed=None)
-    assert list(Guide.objects.review_overdue()) == [stale]
-    assert stale.review_overdue
+def test_review_overdue_means_signed_off_over_twelve_months_ago(make_guide, sign_off):
+    now = timezone.now()
+    stale = make_guide("stale")
+    sign_off(stale, at=now - timedelta(days=400))
+    fresh = make_guide("fresh")
+    sign_off(fresh, at=now - timedelta(days=300))
+    never = make_guide("never", status=Guide.Status.DRAFT)
+    assert list(Guide.objects.review_in_state(Guide.ReviewState.OVERDUE)) == [stale]
+    assert stale.review_state == Guide.ReviewState.OVERDUE
+    assert list(Guide.objects.review_in_state(Guide.ReviewState.VALID)) == [fresh]
+    assert set(Guide.objects.review_not_current()) == {stale, never}
 
 
 def test_published_excludes_drafts_and_guides_in_review(make_guide):

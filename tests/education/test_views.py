@@ -26,16 +26,16 @@ def json_ld_graph(html):
     return {node["@type"]: node for node in json.loads(blocks[0])["@graph"]}
 
 
-def test_guide_page_shows_title_review_badge_takeaways_toc_and_sections(client, make_guide):
-    guide = make_guide(
-        reviewer_name="Dana Reviewer",
-        reviewer_credentials="MD",
-        last_reviewed=timezone.localdate().replace(year=2026, month=3, day=4),
-    )
+def test_guide_page_shows_title_review_badge_takeaways_toc_and_sections(
+    client, make_guide, sign_off
+):
+    guide = make_guide()
+    signed_at = timezone.localtime().replace(month=3, day=4, hour=12)
+    sign_off(guide, at=signed_at)
     html = page(client, guide)
     assert html.count("<h1") == 1 and f"<h1>{guide.title}</h1>" in html
     assert "Medically reviewed by <strong>Dana Reviewer, MD</strong>" in html
-    assert '<time datetime="2026-03-04">March 4, 2026</time>' in html
+    assert f'<time datetime="{signed_at:%Y-%m-%d}">March 4, {signed_at:%Y}</time>' in html
     assert "Off-label for alcohol use disorder" in html
     assert 'id="key-takeaways"' in html
     assert '<a href="#what-it-is">What it is</a>' in html and '<h2 id="what-it-is">' in html
@@ -178,8 +178,6 @@ def _grow(guide, sources, size):
             summary="s",
             body="b",
             status=Guide.Status.PUBLISHED,
-            reviewer_name="R",
-            last_reviewed=timezone.localdate(),
         )
         guide.related.add(related)
         models.Testimonial.objects.create(
@@ -190,35 +188,34 @@ def _grow(guide, sources, size):
 
 @pytest.mark.parametrize("size", [1, 12])
 def test_guide_page_costs_a_constant_number_of_queries(
-    client, make_guide, sources, size, django_assert_num_queries
+    client, make_guide, sources, size, django_assert_num_queries, sign_off
 ):
     guide = make_guide(f"size-{size}")
     _grow(guide, sources, size)
-    # The guide row, then one query each: FAQs, sources, related guides, testimonials.
+    sign_off(guide)
+    # The guide row with its last review, then one query each: FAQs, sources, related
+    # guides, testimonials.
     with django_assert_num_queries(5):
         response = client.get(guide.get_absolute_url())
     html = response.content.decode()
+    assert "Medically reviewed by <strong>Dana Reviewer, MD</strong>" in html
     assert html.count('<details class="faq__item">') == size
     assert html.count('class="testimonial"') == size
 
 
 def test_json_ld_describes_a_reviewed_medical_page_faq_and_breadcrumbs(
-    client, make_guide, settings
+    client, make_guide, settings, sign_off
 ):
     settings.SITE_URL = "https://cardinal.example"
-    guide = make_guide(
-        "baclomab",
-        reviewer_name="Dana Reviewer",
-        reviewer_credentials="MD",
-        faqs=[("Is it <approved>?", "**No.**[^label]")],
-    )
+    guide = make_guide("baclomab", faqs=[("Is it <approved>?", "**No.**[^label]")])
+    review = sign_off(guide)
     graph = json_ld_graph(page(client, guide))
     medical = graph["MedicalWebPage"]
     assert medical["url"] == "https://cardinal.example/medications/baclomab/"
     assert medical["about"] == {"@type": "Drug", "name": "Baclomab"}
     assert medical["reviewedBy"]["name"] == "Dana Reviewer"
     assert medical["reviewedBy"]["honorificSuffix"] == "MD"
-    assert medical["lastReviewed"] == guide.last_reviewed.isoformat()
+    assert medical["lastReviewed"] == review.signed_on.isoformat()
     assert {c["name"] for c in medical["citation"]} == {
         "Title of label",
         "Title of rigal2020",

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if report.drafts:
             self.stdout.write(
                 self.style.WARNING(
-                    "Loaded as drafts (no reviewer_name and last_reviewed yet): "
+                    'Loaded as drafts (no status = "published" in the file): '
                     + ", ".join(report.drafts)
                 )
             )
