@@ -43,4 +43,3 @@ def test_a_server_error_mails_nobody_and_logs_no_form_values(
     assert "ERROR django.request Internal Server Error: /fails/" in logged
     assert "RuntimeError: the view failed" in logged
     assert PERSONAL_VALUE not in logged and "evenings only" not in logged
-
