@@ -104,19 +104,52 @@ class Citations:
         self.order: list[str] = []
         self.uses: dict[str, int] = {}
         self.unknown: list[str] = []
+        self._numbers: dict[str, int] = {}
+        self._unknown_seen: set[str] = set()
 
     def cite(self, key: str) -> tuple[int, str] | None:
         """The source's number and this citation's id, or None for an unknown key."""
         if key not in self.known_keys:
-            if key not in self.unknown:
+            if key not in self._unknown_seen:
+                self._unknown_seen.add(key)
                 self.unknown.append(key)
             return None
         if key not in self.uses:
             self.order.append(key)
+            self._numbers[key] = len(self.order)
             self.uses[key] = 0
         self.uses[key] += 1
-        uses = self.uses[key]
-        return self.order.index(key) + 1, citation_id(key, uses)
+        return self._numbers[key], citation_id(key, self.uses[key])
+
+
+class Anchors:
+    """The ids already used on a page, and the next free id for a heading's text.
+
+    A repeated base takes the first free suffix from 2 on ("dosing", "dosing-2",
+    ...). The suffix to try next is kept per base: ids are never given back, so
+    every suffix below it is still taken, and naming n headings costs O(n) set
+    lookups in all, however often a base repeats.
+    """
+
+    def __init__(self, reserved: Collection[str] = ()):
+        self.used: set[str] = set(reserved)
+        self._next_suffix: dict[str, int] = {}
+
+    def __contains__(self, anchor: str) -> bool:
+        return anchor in self.used
+
+    def claim(self, base: str) -> str:
+        """A free id made from `base`, now taken."""
+        anchor = base
+        if anchor in self.used:
+            suffix = self._next_suffix.get(base, 2)
+            anchor = f"{base}-{suffix}"
+            while anchor in self.used:
+                suffix += 1
+                anchor = f"{base}-{suffix}"
+            self._next_suffix[base] = suffix + 1
+        self.used.add(anchor)
+        return anchor
 
 
 def citation_id(key: str, use: int = 1) -> str:
@@ -170,7 +203,7 @@ def _heading_anchors(state: StateCore) -> None:
 
     A level-one heading in the body becomes a level two: the page has one h1.
     """
-    anchors: set[str] = state.env.setdefault("anchors", set(RESERVED_IDS))
+    anchors: Anchors = state.env.setdefault("anchors", Anchors(RESERVED_IDS))
     toc = state.env.get("toc")
     tokens = state.tokens
     for index, token in enumerate(tokens):
@@ -181,11 +214,7 @@ def _heading_anchors(state: StateCore) -> None:
         if token.type == "heading_close" or token.tag not in {"h2", "h3"}:
             continue
         text = _heading_text(tokens[index + 1])
-        base = slugify(text) or "section"
-        anchor, suffix = base, 2
-        while anchor in anchors:
-            anchor, suffix = f"{base}-{suffix}", suffix + 1
-        anchors.add(anchor)
+        anchor = anchors.claim(slugify(text) or "section")
         token.attrSet("id", anchor)
         if token.tag == "h2" and toc is not None:
             toc.append({"id": anchor, "text": text})
@@ -216,7 +245,7 @@ class RenderedGuide:
 
 def render_plain_html(markdown: str) -> str:
     """HTML of a piece of markdown with the citation marks left out."""
-    return _markdown.render(markdown or "", {"plain": True, "anchors": set()})
+    return _markdown.render(markdown or "", {"plain": True, "anchors": Anchors()})
 
 
 def plain_text(markdown: str) -> str:
@@ -238,7 +267,7 @@ def render_guide(
     after it, so they are rendered twice, each time in its place in that order.
     """
     citations = Citations(known_keys)
-    env: dict = {"citations": citations, "anchors": set(RESERVED_IDS)}
+    env: dict = {"citations": citations, "anchors": Anchors(RESERVED_IDS)}
     result = RenderedGuide()
     result.summary_html = [
         sanitise(_markdown.renderInline(item, env)) for item in summary if item.strip()

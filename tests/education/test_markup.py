@@ -2,7 +2,9 @@
 
 import re
 
-from education.markup import render_guide, sanitise
+from django.utils.text import slugify
+
+from education.markup import RESERVED_IDS, Anchors, render_guide, sanitise
 
 KNOWN = {"a", "b", "c"}
 
@@ -25,6 +27,67 @@ def test_repeated_and_reserved_heading_ids_are_made_unique():
     result = render(body="## Dosing\n\n## Dosing\n\n## Sources\n\n## FAQ\n")
     ids = [entry["id"] for entry in result.toc]
     assert ids == ["dosing", "dosing-2", "sources-2", "faq-2"]
+
+
+def first_free_id(text, taken):
+    """The heading id rule as first written: try base, base-2, base-3... in turn."""
+    base = slugify(text) or "section"
+    anchor, suffix = base, 2
+    while anchor in taken:
+        anchor, suffix = f"{base}-{suffix}", suffix + 1
+    taken.add(anchor)
+    return anchor
+
+
+def heading_ids(html):
+    return re.findall(r'<h[23] id="([^"]+)"', html)
+
+
+def test_heading_ids_are_those_of_the_first_free_suffix_rule():
+    # Repeats, headings whose text already ends in a suffix, reserved ids, symbols only.
+    texts = [
+        "Dosing", "Dosing", "Dosing 3", "Dosing", "Dosing 2", "Dosing", "Sources",
+        "Sources 2", "Sources", "FAQ", "!!", "??", "Section", "Dosing 3 2", "Dosing 3",
+    ]  # fmt: skip
+    body = "".join(f"{'#' * (2 + n % 2)} {text}\n\n" for n, text in enumerate(texts))
+    taken = set(RESERVED_IDS)
+    expected = [first_free_id(text, taken) for text in texts]
+    assert heading_ids(render(body=body).body_html) == expected
+    assert expected[:6] == ["dosing", "dosing-2", "dosing-3", "dosing-4", "dosing-2-2", "dosing-5"]
+
+
+def test_ids_stay_unique_across_summary_body_and_faq_answers():
+    result = render(body="## Dosing\n\n## Dosing\n", faqs=["## Dosing\n\nText."])
+    assert heading_ids(result.body_html + result.faq_html[0]) == ["dosing", "dosing-2", "dosing-3"]
+
+
+def test_a_heading_repeated_sixteen_thousand_times_gets_as_many_distinct_ids():
+    for body in ("# a\n" * 16000, "## a\n" * 16000):
+        result = render(body=body)
+        ids = heading_ids(result.body_html)
+        assert len(ids) == len(set(ids)) == 16000
+        assert ids[:3] == ["a", "a-2", "a-3"] and ids[-1] == "a-16000"
+        assert [entry["id"] for entry in result.toc] == ids
+        assert "<h1" not in result.body_html
+
+
+class CountingSet(set):
+    lookups = 0
+
+    def __contains__(self, item):
+        CountingSet.lookups += 1
+        return super().__contains__(item)
+
+
+def test_naming_repeated_headings_looks_up_each_id_a_bounded_number_of_times():
+    # The rule as first written looked up 1 + 2 + ... + n ids for n repeats.
+    anchors = Anchors()
+    anchors.used = CountingSet(anchors.used)
+    CountingSet.lookups = 0
+    claimed = [anchors.claim("a") for _ in range(5000)] + [anchors.claim("a-7")]
+    assert claimed[:3] == ["a", "a-2", "a-3"] and claimed[-1] == "a-7-2"
+    assert len(set(claimed)) == 5001
+    assert CountingSet.lookups <= 3 * 5001
 
 
 def test_heading_ids_stay_the_same_when_other_text_changes():
