@@ -4,7 +4,8 @@ settings (run by bench/run.py as `python -m bench.inprocess <command>`; prints J
   setup    staff accounts the bench needs: navigators (they receive the intake
            mail) and a superuser with a confirmed TOTP device
   render   the guide rendered from the database: the view alone and the whole
-           middleware stack without the page cache; times and queries
+           middleware stack without the page cache; times and queries; and the
+           markdown render (on save) of a 64 KB body made only of headings
   admin    the navigator pages at growing numbers of intakes: p95 time and queries
   intakes  how many intakes exist and how many are notified
 """
@@ -36,6 +37,7 @@ from admissions.models import AccessRecord, Intake, IntakeActivity  # noqa: E402
 from admissions.roles import NAVIGATORS_GROUP  # noqa: E402
 from bench import seed  # noqa: E402
 from cardinal.staff.models import StaffTOTPDevice  # noqa: E402
+from education import markup  # noqa: E402
 from education.models import Guide, page_prefetches  # noqa: E402
 from education.views import guide_detail, guide_page_context  # noqa: E402
 
@@ -149,7 +151,30 @@ def render(args) -> dict:
         "full_stack_without_page_cache": summary(stack_times),
         "queries": queries[args.slug],
         "queries_by_guide": queries,
+        "heading_heavy_ms": render_heading_heavy(args.heading_repeats),
     }
+
+
+# A 64 KB body of nothing but headings: naming their ids was once quadratic.
+HEADING_HEAVY_BODIES = {"# a": "# a\n" * 16000, "## a": "## a\n" * 16000}
+
+
+def render_heading_heavy(repeats: int) -> dict:
+    """Median time of markup.render_guide (what a save runs) on each heading-heavy body."""
+    result = {}
+    for name, body in HEADING_HEAVY_BODIES.items():
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            markup.render_guide(summary=[], body=body, faq_answers=[], known_keys=())
+            times.append(time.perf_counter() - started)
+        result[name] = ms(statistics.median(times))
+    print(
+        "  render of a 64 KB heading-heavy body: "
+        + ", ".join(f"'{name}' x 16,000 {value:.0f} ms" for name, value in result.items()),
+        file=sys.stderr,
+    )
+    return result
 
 
 def render_parts(slug: str, n: int, warmup: int) -> dict:
@@ -278,6 +303,7 @@ def main() -> None:
     render_parser.add_argument("--slug", default="baclofen")
     render_parser.add_argument("--n", type=int, default=300)
     render_parser.add_argument("--warmup", type=int, default=30)
+    render_parser.add_argument("--heading-repeats", type=int, default=3)
     admin_parser = commands.add_parser("admin")
     admin_parser.add_argument(
         "--sizes", type=lambda text: [int(size) for size in text.split(",")], required=True
