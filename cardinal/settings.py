@@ -178,6 +178,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# No remote control (celery inspect/control): nothing here uses it, and a Redis
+# outage noticed first on its pub/sub connection while a task ran crashed the worker
+# ("Unrecoverable error: AttributeError ... 'hostname'", README.md 'Production').
+# With only its task connection, the worker reconnects.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# A task running when the broker goes away runs to its end: terminated between its
+# mail and its commit, it would leave a mailed intake looking unnotified.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Mail -------------------------------------------------------------------

@@ -14,6 +14,7 @@ goes to test-artifacts/<name>.log unless a `logs` folder is given.
 import contextlib
 import http.client
 import os
+import re
 import selectors
 import socket
 import tempfile
@@ -30,7 +31,9 @@ from tests.harness import (
     ROOT,
     ManagedProcess,
     child_env,
+    descendants,
     free_port,
+    parent_pid,
     port_open,
     wait_until,
 )
@@ -150,28 +153,45 @@ class GunicornServer(ProcfileProcess):
 
 
 class CeleryWorker(ProcfileProcess):
-    """The worker process; ready when it answers a ping on its broker (REDIS_URL)."""
+    """The worker process; ready once its log says so ("celery@host ready.": it is
+    connected to its broker, REDIS_URL, and consuming). It takes no remote-control
+    commands (settings), so nothing can ping it."""
 
     kind = "worker"
 
     def start(self) -> "CeleryWorker":
-        from celery import Celery
-
+        mark = self.log_mark()
         super().start()
-        probe = Celery("probe", broker=self.env["REDIS_URL"], set_as_current=False)
-        try:
-
-            def answers():
-                self.check()
-                try:
-                    return probe.control.ping(timeout=0.5)
-                except Exception:  # noqa: BLE001 - kombu's pools may hold a connection
-                    return None  # to a Redis server since restarted: try again
-
-            wait_until(answers, 60, interval=0, what="the Celery worker")
-        finally:
-            probe.close()
+        self.wait_ready(mark)
         return self
+
+    def wait_ready(self, mark: int, timeout: float = 60) -> None:
+        """Until a Celery worker started after `mark` in the log is ready."""
+
+        def ready():
+            self.check()
+            return READY.search(self.log_since(mark))
+
+        wait_until(ready, timeout, what=f"the Celery worker ({self.name})")
+
+    @property
+    def celery_pid(self) -> int:
+        """Celery's main process (this one, or its child under scripts/keep-running):
+        the parent of the prefork pool processes, which have no children."""
+        tree = descendants(self.process.pid)
+        [main] = {parent_pid(pid) for pid in tree if not descendants(pid)}
+        return main
+
+
+# The line of a Celery worker started and consuming (celery.apps.worker).
+READY = re.compile(r"^\S.* (\S+@\S+) ready\.$", re.M)
+# scripts/keep-running, starting the command it runs (deploy/Procfile).
+RUNNER_STARTED = re.compile(r"^keep-running: started (\S+) \(pid (\d+)\)$", re.M)
+
+
+def runner_started(log: str) -> list[int]:
+    """The pids of the commands scripts/keep-running started, in the order it did."""
+    return [int(pid) for _, pid in RUNNER_STARTED.findall(log)]
 
 
 class CeleryBeat(ProcfileProcess):
