@@ -65,6 +65,37 @@ def sleep_until(moment: float, clock: Callable[[], float] = time.monotonic) -> N
     time.sleep(max(0.0, moment - clock()))
 
 
+def descendants(pid: int) -> list[int]:
+    """The children of a process, theirs, and so on (Linux: /proc/<pid>/task/*/children)."""
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            for child in map(int, children.read_text().split()):
+                found += [child, *descendants(child)]
+    return found
+
+
+def parent_pid(pid: int) -> int:
+    """The parent of a living process (field 4 of /proc/<pid>/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def tcp_socket_owner(local_port: int, pids: Iterable[int]) -> int | None:
+    """Which of `pids` holds the loopback TCP socket bound to `local_port` (the
+    client's end of a connection to a server of ours), or None."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rpartition(":")[2], 16) == local_port:
+            inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) in inodes:
+                    return pid
+    return None
+
+
 def child_env(drop: Iterable[str] = (), **values: str) -> dict[str, str]:
     """The environment for a child process: this one's, without the test suite's own
     DJANGO_ALLOW_ASYNC_UNSAFE and DJANGO_SETTINGS_MODULE (children run
@@ -164,6 +195,7 @@ class SmtpSink:
         self._released = threading.Event()
         self._released.set()
         self.holding = 0
+        self.held_peers: list[tuple[str, int]] = []  # (address, port) of each client held
         self.abandoned = 0
         self._controller: Controller | None = None
 
@@ -172,6 +204,7 @@ class SmtpSink:
         arrived = time.monotonic()
         with self._lock:
             self.holding += 1
+            self.held_peers.append(session.peer)
         try:
             while not self._released.is_set():
                 await asyncio.sleep(0.02)
@@ -182,6 +215,7 @@ class SmtpSink:
         finally:
             with self._lock:
                 self.holding -= 1
+                self.held_peers.remove(session.peer)
         if server.transport is None or server.transport.is_closing():
             with self._lock:
                 self.abandoned += 1
