@@ -86,9 +86,18 @@ class SourceQuerySet(models.QuerySet):
     def with_usage(self):
         return self.annotate(guide_count=models.Count("citations", distinct=True))
 
+    def with_link(self):
+        """Entries the page links: those with a URL or a DOI (Source.link)."""
+        return self.exclude(url="", doi="")
+
 
 class Source(models.Model):
     """One entry of the bibliography shared by every guide."""
+
+    class LinkStatus(models.TextChoices):
+        UNKNOWN = "unknown", "not checked"
+        OK = "ok", "works"
+        BROKEN = "broken", "broken link"
 
     key = models.CharField(
         max_length=64,
@@ -107,6 +116,16 @@ class Source(models.Model):
     url = models.URLField("URL", max_length=500, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True, help_text="Linked when no URL.")
     updated_at = models.DateTimeField(auto_now=True)
+    # The weekly link check (education.services.sources_check_links) writes these
+    # with update(): checking a link changes no page.
+    link_status = models.CharField(
+        max_length=10, choices=LinkStatus.choices, default=LinkStatus.UNKNOWN, editable=False
+    )
+    link_status_code = models.PositiveSmallIntegerField(
+        "HTTP status", null=True, blank=True, editable=False, help_text="None: no answer."
+    )
+    link_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    link_broken_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SourceQuerySet.as_manager()
 
@@ -222,6 +241,7 @@ def page_prefetches() -> list:
         models.Prefetch(
             "testimonials", queryset=Testimonial.objects.shown(), to_attr="shown_testimonials"
         ),
+        models.Prefetch("changes", queryset=GuideChange.objects.only("guide", "date", "summary")),
     ]
 
 
@@ -281,6 +301,13 @@ class Guide(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The page's "Updated on": the date of the newest change-log entry (GuideChange),
+    # or the day of first publication while the log is empty. updated_at is when
+    # the row was last written (a load, a cited source, a testimonial), which
+    # moves the page's cache validators but is no news to a reader.
+    content_updated_on = models.DateField(
+        "content updated on", null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -314,8 +341,15 @@ class Guide(models.Model):
         """Save the row; education.services.guide_render renders its markdown."""
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self.content_updated_on is None and self.published_at is not None:
+            self.content_updated_on = timezone.localdate(self.published_at)
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "published_at", "updated_at"}
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "published_at",
+                "content_updated_on",
+                "updated_at",
+            }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -342,16 +376,6 @@ class Guide(models.Model):
     @property
     def is_off_label(self) -> bool:
         return self.fda_status == self.FdaStatus.OFF_LABEL
-
-    @property
-    def content_updated_on(self) -> date | None:
-        """The date what readers see last changed: the page's "Updated on".
-
-        For now the day the guide was first published; the guide's change log
-        will give the date of its newest entry.
-        """
-        changed = self.published_at or self.updated_at
-        return timezone.localdate(changed) if changed else None
 
     def current_fingerprint(self, faqs: list[tuple[str, str]] | None = None) -> str:
         """The fingerprint of what a reader sees now (content_fingerprint()).
@@ -459,6 +483,37 @@ class Citation(models.Model):
     @property
     def first_citation_anchor(self) -> str:
         return markup.citation_id(self.source.key)
+
+
+class GuideChange(models.Model):
+    """One line of a guide's public change log, shown under "What changed".
+
+    Recorded by education.services.guide_change_record (the guide admin asks for
+    it when a published guide's content changes) or loaded from the shipped
+    files' [[change]] tables: an entry without an author came from those files,
+    and the loader keeps such entries equal to them.
+    """
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="changes")
+    date = models.DateField()
+    summary = models.CharField(max_length=200, help_text="One line, for readers.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for an entry from the shipped files.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = "guide change"
+        indexes = [models.Index(fields=["guide", "-date"], name="guide_change_date_idx")]
+
+    def __str__(self):
+        return f"{self.date}: {self.summary}"
 
 
 class ReviewerProfile(models.Model):

@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -183,6 +184,7 @@ def _grow(guide, sources, size):
         models.Testimonial.objects.create(
             guide=guide, text=f"T{n}", attribution="X.", consent_on_file=True, approved=True
         )
+        models.GuideChange.objects.create(guide=guide, date=date(2026, 1, 1), summary=f"C{n}.")
     guide_render(guide=guide)
 
 
@@ -194,8 +196,8 @@ def test_guide_page_costs_a_constant_number_of_queries(
     _grow(guide, sources, size)
     sign_off(guide)
     # The guide row with its last review, then one query each: FAQs, sources, related
-    # guides, testimonials.
-    with django_assert_num_queries(5):
+    # guides, testimonials, the change log.
+    with django_assert_num_queries(6):
         response = client.get(guide.get_absolute_url())
     html = response.content.decode()
     assert "Medically reviewed by <strong>Dana Reviewer, MD</strong>" in html
