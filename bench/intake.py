@@ -1,18 +1,23 @@
 """Posting intakes to the running site, as a visitor's browser would.
 
-The form has a CSRF token, a honeypot and a signed "shown at" time that must be a
-few seconds old: `prepare` loads the form once (token cookie, hidden fields) so
-that wrk can post the same valid body many times; `Probe` submits one intake on
-a session of its own and reads its reference from the confirmation page, to time
-the navigator's mail. Cookies are handled by hand: the site marks them Secure and
-the bench talks plain HTTP on loopback.
+The form has a CSRF token, a honeypot and a signed fill-time token that must be a
+few seconds old, is used once and belongs to the browser (CSRF cookie) it was given
+to: `prepare` loads the form (token cookie, hidden fields) for one submission, and
+`prepare_many` loads as many as a run will send, ahead of time, so that each has
+aged past the minimum fill time; `write_forms` writes them for wrk
+(bench/wrk_report.lua), which posts each once. `submit_probe` submits one intake
+and reads its reference from the confirmation page, to time the navigator's mail.
+Cookies are handled by hand: the site marks them Secure and the bench talks plain
+HTTP on loopback.
 """
 
 import http.client
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlencode
 
 FORM_PATH = "/admissions/?from=baclofen"
@@ -59,7 +64,8 @@ class PreparedForm:
 
 
 def prepare(port: int) -> PreparedForm:
-    """Load the form: its CSRF cookie and hidden fields, and a filled-in body."""
+    """Load the form for one submission: its CSRF cookie and hidden fields, and a
+    filled-in body."""
     response, content = _request(port, "GET", FORM_PATH, headers={"Host": "127.0.0.1"})
     if response.status != 200:
         raise RuntimeError(f"the intake form answered {response.status}")
@@ -68,7 +74,7 @@ def prepare(port: int) -> PreparedForm:
     hidden = parser.values
     token = _cookies(response).get("csrftoken")
     if not token or "csrfmiddlewaretoken" not in hidden or "started" not in hidden:
-        raise RuntimeError("the intake form has no CSRF token or start time to reuse")
+        raise RuntimeError("the intake form has no CSRF token or fill-time token")
     fields = [
         ("csrfmiddlewaretoken", hidden["csrfmiddlewaretoken"]),
         ("started", hidden["started"]),
@@ -89,6 +95,17 @@ def prepare(port: int) -> PreparedForm:
         ("consent", "on"),
     ]
     return PreparedForm(body=urlencode(fields), cookie=f"csrftoken={token}")
+
+
+def prepare_many(port: int, count: int, threads: int = 8) -> list[PreparedForm]:
+    """Load the form `count` times, as that many browsers would."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda _: prepare(port), range(count)))
+
+
+def write_forms(path: Path, forms: list[PreparedForm]) -> None:
+    """One form a line for wrk: its cookie, a tab, its body (neither holds a tab)."""
+    path.write_text("".join(f"{form.cookie}\t{form.body}\n" for form in forms))
 
 
 def post(port: int, form: PreparedForm) -> tuple[int, str, dict[str, str]]:

@@ -156,6 +156,8 @@ class Stack:
                 # limits for this run only (the product's defaults are untouched).
                 "ADMISSIONS_RATE_LIMIT": "100000000/h",
                 "ADMISSIONS_POST_RATE_LIMIT": "100000000/h",
+                # The load is an intake flood by design: no ceiling for everyone either.
+                "ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE": "0",
             },
         )
 
