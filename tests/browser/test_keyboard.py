@@ -190,12 +190,12 @@ def test_guide_contents_and_questions_work_with_the_keyboard_alone(
         tab.goto(site_url + "/medications/baclofen/")
 
         # Enter on a contents link moves to its section: the next Tab continues from there.
-        link = tab.locator(".toc").get_by_role("link", name="Side effects and safety")
+        link = tab.locator(".toc").get_by_role("link", name="Questions to ask your prescriber")
         tab_to(tab, link, limit=60)
         assert_focus_shows(tab, "the contents link")
         tab.keyboard.press("Enter")
-        expect(tab).to_have_url(re.compile(r"#side-effects-and-safety$"))
-        heading = tab.locator("#side-effects-and-safety")
+        expect(tab).to_have_url(re.compile(r"#questions-to-ask-your-prescriber$"))
+        heading = tab.locator("#questions-to-ask-your-prescriber")
         expect(heading).to_be_in_viewport()
         tab.keyboard.press("Tab")
         position = heading.evaluate(IN_THE_SECTION)
