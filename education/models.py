@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 REVIEW_INTERVAL = timedelta(days=365)
 REVIEWERS_GROUP = "Medical reviewers"
 SIGN_OFF_PERMISSION = "education.sign_off_review"
+APPROVE_TESTIMONIAL_PERMISSION = "education.approve_testimonial"
 # Part of every fingerprint: a change to what it covers is a new version.
 FINGERPRINT_VERSION = 1
 # The guide fields a reader sees (the comparison table shows the last three).
@@ -45,6 +46,8 @@ FINGERPRINTED_FIELDS = (
     "key_caution",
 )
 FINGERPRINTED_SOURCE_FIELDS = ("key", "authors", "title", "venue", "year", "url", "doi")
+# A line of a guide's public change log (GuideChange.summary).
+CHANGE_SUMMARY_MAX_LENGTH = 200
 # One to three capital initials, each followed by a full stop: "J.", "J.M.", "A.B.C.".
 INITIALS_PATTERN = r"^[A-Z]\.(?:[A-Z]\.){0,2}\Z"
 INITIALS_MESSAGE = (
@@ -496,7 +499,9 @@ class GuideChange(models.Model):
 
     guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="changes")
     date = models.DateField()
-    summary = models.CharField(max_length=200, help_text="One line, for readers.")
+    summary = models.CharField(
+        max_length=CHANGE_SUMMARY_MAX_LENGTH, help_text="One line, for readers."
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -635,11 +640,21 @@ class TestimonialQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Writing approved content withdraws the approval, unless the same update gives it.
 
-        bulk_update() goes through here too; like any update() it sends no signal.
+        bulk_update() goes through here too; like any update() it sends no signal, so
+        the pages that showed a withdrawn testimonial are retired here.
         """
-        if _content_written(kwargs) and "approved_at" not in kwargs:
-            kwargs |= {"approved": False, "approved_by": None, "approved_at": None}
-        return super().update(**kwargs)
+        if not _content_written(kwargs) or "approved_at" in kwargs:
+            return super().update(**kwargs)
+        kwargs |= {"approved": False, "approved_by": None, "approved_at": None}
+        withdrawn = set(self.filter(approved=True).values_list("guide_id", flat=True))
+        count = super().update(**kwargs)
+        if withdrawn:
+            # No signal tells the pages: move their validators on and retire stored copies.
+            from education import page_cache
+
+            Guide.objects.filter(pk__in=withdrawn).update(updated_at=timezone.now())
+            page_cache.content_changed()
+        return count
 
 
 class Testimonial(models.Model):
@@ -713,7 +728,13 @@ class Testimonial(models.Model):
             raise ValidationError({"approved": "Only a testimonial with consent on file."})
 
     def approve(self, *, by: "User") -> None:
-        """Approve what the testimonial says now, as `by`; the caller saves it."""
+        """Approve what the testimonial says now, as `by`; the caller saves it.
+
+        Only a holder of the approve_testimonial permission (the Medical reviewers
+        group) approves: anyone else gets PermissionDenied.
+        """
+        if not by.has_perm(APPROVE_TESTIMONIAL_PERMISSION):
+            raise PermissionDenied("Only a medical reviewer can approve a testimonial.")
         self.approved, self.approved_by, self.approved_at = True, by, timezone.now()
 
     def withdraw_approval(self) -> None:

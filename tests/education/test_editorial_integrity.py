@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
@@ -131,13 +132,21 @@ def test_code_edit_of_an_approved_testimonial_withdraws_its_approval(
     assert_withdrawn(approved)
 
 
-def test_code_that_approves_its_edit_keeps_the_approval(approved, editor):
+def test_code_that_approves_its_edit_keeps_the_approval(approved, reviewer):
     approved.text = "Reviewed wording."
-    approved.approve(by=editor)
+    approved.approve(by=reviewer)
     approved.save()
     approved.refresh_from_db()
-    assert approved.approved and approved.approved_by == editor
+    assert approved.approved and approved.approved_by == reviewer
     assert approved.text == "Reviewed wording."
+
+
+def test_code_cannot_approve_a_testimonial_as_an_editor(approved, editor):
+    approved.text = "Unreviewed wording."
+    with pytest.raises(PermissionDenied):
+        approved.approve(by=editor)
+    approved.save()
+    assert_withdrawn(approved)
 
 
 def test_queryset_update_of_approved_content_withdraws_the_approval(approved):
