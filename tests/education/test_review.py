@@ -578,3 +578,16 @@ def test_only_the_text_a_reviewer_approved_is_ever_shown(client, make_guide, edi
     models.Testimonial.objects.filter(pk=testimonial.pk).update(text="Changed in bulk.")
     assert "Changed in bulk." not in page(client, guide)
     assert "Edited afterwards." not in page(client, guide)
+
+
+def test_the_editorial_policy_explains_each_state_in_the_words_of_the_page(client):
+    html = " ".join(client.get("/editorial-policy/").content.decode().split())
+    assert 'id="medical-review"' in html
+    for words in (
+        '"Medically reviewed by" a named clinician',
+        f"Medically reviewed by … {DUE}",
+        '"Updated on …, after its last medical review on …"',
+        f'"{NEVER_LINE}"',
+    ):
+        assert words in html, words
+    assert "We show this only while that is true." in html
