@@ -339,9 +339,7 @@ def test_behind_a_proxy_the_limit_uses_the_forwarded_address(client, settings):
     assert client.post(URL, form_data(), **second).status_code == 302
 
 
-def test_a_forwarded_address_from_a_peer_that_is_no_proxy_of_ours_changes_nothing(
-    client, settings
-):
+def test_a_forwarded_address_from_a_peer_that_is_no_proxy_of_ours_changes_nothing(client, settings):
     settings.ADMISSIONS_RATE_LIMIT = "1/h"
     direct = {"REMOTE_ADDR": "198.51.100.7"}  # straight to the app server, not via nginx
     forged = [{"HTTP_X_FORWARDED_FOR": f"203.0.113.{n}", **direct} for n in range(10, 13)]
