@@ -11,6 +11,7 @@ keys. README.md lists every variable; .env.example names each one.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from cardinal.lib.env import (
@@ -288,6 +289,16 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Every Monday at 06:00: fetch every source's URL and DOI, store whether it works,
+# and mail the Editors the links newly broken (education/tasks.py). Each address
+# gets this many seconds to answer (per connection and per read).
+SOURCES_CHECK_TIMEOUT_SECONDS = env_int("SOURCES_CHECK_TIMEOUT_SECONDS", 10)
+CELERY_BEAT_SCHEDULE["sources-check-links"] = {
+    "task": "education.tasks.sources_check_links",
+    "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+    "options": {"expires": 24 * 3600},
+}
 
 # --- Auth -------------------------------------------------------------------
 

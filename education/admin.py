@@ -11,8 +11,9 @@ listed read-only on the guide; Django's LogEntry records who changed what and wh
 (the History button of each guide).
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import prefetch_related_objects
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,7 +30,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from education.models import (
+    CHANGE_SUMMARY_MAX_LENGTH,
     FAQ,
+    FINGERPRINTED_FIELDS,
     Guide,
     GuideQuerySet,
     ReviewerProfile,
@@ -39,7 +43,7 @@ from education.models import (
     page_prefetches,
     review_cutoff,
 )
-from education.services import guide_render, guide_review_sign_off
+from education.services import guide_change_record, guide_render, guide_review_sign_off
 from education.views import guide_page_context
 
 PUBLISH_PERMISSION = "education.publish_guide"
@@ -78,18 +82,101 @@ class ReviewStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+CHANGE_SUMMARY_FIELD = "change_summary"
+CHANGE_SUMMARY_NEEDED = (
+    "Say in one line what changed for readers: the page lists it under 'What changed', "
+    "dated today. For a first publication, 'First published.'"
+)
+FAQS_CHANGED_NEED_SUMMARY = (
+    "You changed the questions and answers of a published guide: say what changed in "
+    "'What changed (public, one line)' above."
+)
+
+
+def _reads_differently(guide: Guide) -> bool:
+    """Whether saving the guide as it is now publishes it, or changes what a reader
+    sees of it, compared with its stored row (its FAQs aside)."""
+    stored = Guide.objects.filter(pk=guide.pk).values("status", *FINGERPRINTED_FIELDS).first()
+    if stored is None or stored["status"] != Guide.Status.PUBLISHED:
+        return True
+    return any(getattr(guide, name) != stored[name] for name in FINGERPRINTED_FIELDS)
+
+
+class MarkdownTextField(forms.CharField):
+    """A textarea's markdown exactly as typed, line breaks stored as "\\n".
+
+    Browsers send a textarea's line breaks as "\\r\\n", and the default field strips
+    the text's ends: either would make an untouched guide read as changed (its
+    fingerprint, and the change log's question) on every save.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "strip": False})
+
+    def to_python(self, value) -> str:
+        text = super().to_python(value) or ""
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+MARKDOWN_FIELDS: Mapping[type[models.Field], Mapping[str, Any]] = {
+    models.TextField: {"form_class": MarkdownTextField}
+}
+
+
+class FAQInlineFormSet(BaseInlineFormSet):
+    def clean(self):
+        """A published guide's FAQ edit needs a line for the public change log.
+
+        Runs after the guide's form has cleaned (self.instance holds its new values);
+        when the guide's own fields changed too, that form has asked already.
+        """
+        super().clean()
+        guide = self.instance
+        if guide.status != Guide.Status.PUBLISHED or _reads_differently(guide):
+            return
+        if not any(form.has_changed() for form in self.forms):
+            return
+        if not self.data.get(CHANGE_SUMMARY_FIELD, "").strip():
+            raise forms.ValidationError(FAQS_CHANGED_NEED_SUMMARY)
+
+
 class FAQInline(admin.StackedInline):
     model = FAQ
+    formset = FAQInlineFormSet
+    formfield_overrides = MARKDOWN_FIELDS
     extra = 0
     fields = ["question", "answer", "order"]
 
 
 class GuideAdminForm(forms.ModelForm):
+    change_summary = forms.CharField(
+        label="What changed (public, one line)",
+        max_length=CHANGE_SUMMARY_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Shown on the guide's page under 'What changed', dated today, and the "
+        "page's 'Updated on' date moves to today. Needed when you publish the guide or "
+        "change what readers see of a published guide, for example 'Added the FDA's 2019 "
+        "warning about breathing problems with opioids.'",
+    )
+
     class Meta:
         model = Guide
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
 
     can_publish = False
+
+    def clean(self):
+        cleaned = super().clean() or self.cleaned_data
+        status = cleaned.get("status", self.instance.status)
+        was = self.instance.status if self.instance.pk else None
+        if (
+            status == Guide.Status.PUBLISHED
+            and (was != status or set(self.changed_data) & set(FINGERPRINTED_FIELDS))
+            and not cleaned.get(CHANGE_SUMMARY_FIELD)
+        ):
+            self.add_error(CHANGE_SUMMARY_FIELD, CHANGE_SUMMARY_NEEDED)
+        return cleaned
 
     def clean_status(self):
         status = self.cleaned_data["status"]
@@ -104,6 +191,7 @@ class GuideAdminForm(forms.ModelForm):
 @admin.register(Guide)
 class GuideAdmin(admin.ModelAdmin):
     form = GuideAdminForm
+    formfield_overrides = MARKDOWN_FIELDS
     inlines = [FAQInline]
     list_display = [
         "title",
@@ -125,6 +213,8 @@ class GuideAdmin(admin.ModelAdmin):
         "published_at",
         "review_status",
         "review_history",
+        "change_log",
+        "content_updated_on",
         "created_at",
         "updated_at",
     ]
@@ -136,7 +226,8 @@ class GuideAdmin(admin.ModelAdmin):
         ),
         ("For the comparison table", {"fields": ["fda_status", "mechanism", "key_caution"]}),
         ("Content", {"fields": ["summary", "overdose_signs", "body", "sources_cited", "related"]}),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
+        ("What changed (the public change log)", {"fields": [CHANGE_SUMMARY_FIELD, "change_log"]}),
+        ("Record", {"fields": ["content_updated_on", "created_at", "updated_at"]}),
     ]
 
     def can_publish(self, request) -> bool:
@@ -165,6 +256,8 @@ class GuideAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # Rendered once the FAQs are saved: citation numbers run across the page.
         guide_render(guide=form.instance)
+        if summary := form.cleaned_data.get(CHANGE_SUMMARY_FIELD):
+            guide_change_record(guide=form.instance, summary=summary, author=request.user)
 
     def construct_change_message(self, request, form, formsets, add=False):
         message = super().construct_change_message(request, form, formsets, add)
@@ -240,10 +333,37 @@ class GuideAdmin(admin.ModelAdmin):
             return "None"
         return format_html_join(
             ", ",
-            '<a href="{}">[{}] {}</a>',
+            '<a href="{}">[{}] {}</a>{}',
             (
-                (reverse("admin:education_source_change", args=[c.source_id]), c.number, c.source)
+                (
+                    reverse("admin:education_source_change", args=[c.source_id]),
+                    c.number,
+                    c.source,
+                    " (broken link)" if c.source.link_status == Source.LinkStatus.BROKEN else "",
+                )
                 for c in citations
+            ),
+        )
+
+    @admin.display(description="Change log (newest first)")
+    def change_log(self, guide):
+        changes = list(guide.changes.select_related("author")) if guide.pk else []
+        if not changes:
+            return "No entry yet."
+        return format_html(
+            "<table><thead><tr><th>Date</th><th>What changed</th><th>Entered by</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        f"{change.date:%Y-%m-%d}",
+                        change.summary,
+                        change.author.get_username() if change.author else "the shipped files",
+                    )
+                    for change in changes
+                ),
             ),
         )
 
@@ -330,10 +450,22 @@ class SourceAdmin(admin.ModelAdmin):
     """
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["key", "title", "authors", "year", "guide_count"]
+    list_display = ["key", "title", "authors", "year", "guide_count", "link_state"]
+    list_filter = ["link_status"]
     search_fields = ["key", "title", "authors", "venue"]
-    readonly_fields = ["used_in", "updated_at"]
-    fields = ["key", "authors", "title", "venue", "year", "url", "doi", "used_in", "updated_at"]
+    readonly_fields = ["used_in", "link_check", "updated_at"]
+    fields = [
+        "key",
+        "authors",
+        "title",
+        "venue",
+        "year",
+        "url",
+        "doi",
+        "link_check",
+        "used_in",
+        "updated_at",
+    ]
 
     def get_queryset(self, request):
         # The default manager's queryset, typed by the stubs as a plain QuerySet.
@@ -351,6 +483,29 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.display(description="Used in guides", ordering="guide_count")
     def guide_count(self, source):
         return source.guide_count
+
+    @admin.display(description="Link", ordering="link_status")
+    def link_state(self, source):
+        """'broken link (HTTP 404)', 'works', 'could not check (HTTP 403)' or 'not checked'."""
+        code = f"HTTP {source.link_status_code}" if source.link_status_code else "no answer"
+        if source.link_status == Source.LinkStatus.BROKEN:
+            return format_html("<strong>broken link</strong> ({})", code)
+        if source.link_status == Source.LinkStatus.OK:
+            return "works"
+        if source.link_checked_at is not None:
+            return f"could not check ({code})"
+        return "not checked"
+
+    @admin.display(description="Link check")
+    def link_check(self, source):
+        if source.link_checked_at is None:
+            return "Not checked yet: manage.py check_sources, or the weekly check, does it."
+        checked = timezone.localtime(source.link_checked_at).strftime("%Y-%m-%d %H:%M")
+        state = self.link_state(source)
+        if source.link_status == Source.LinkStatus.BROKEN and source.link_broken_since:
+            since = timezone.localtime(source.link_broken_since).strftime("%Y-%m-%d")
+            return format_html("{}, since {}; last checked {}", state, since, checked)
+        return format_html("{}; last checked {}", state, checked)
 
     @admin.display(description="Where it is cited")
     def used_in(self, source):

@@ -5,15 +5,23 @@ file stops the load before anything in the database changes. A file never claims
 medical review: the reviewer keys the files once had are refused (a review is a
 sign-off a reviewer records in the admin), and `status = "published"` publishes a
 guide that no clinician has reviewed yet, which its page says.
+
+A file carries its guide's public change log as [[change]] tables (a date and a
+one-line summary) at the end of its front matter; the newest date is the page's
+"Updated on", so a fresh install shows when the content changed, not when it was
+loaded.
 """
 
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
+from django.utils import timezone
+
 from education import markup
-from education.models import Guide
+from education.models import CHANGE_SUMMARY_MAX_LENGTH, Guide
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "content"
 FENCE = "+++"
@@ -68,6 +76,8 @@ class GuideEntry:
     values: dict  # model field values
     faqs: list[tuple[str, str]] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
+    # The public change log, [[change]] tables: (date, one-line summary).
+    changes: list[tuple[date, str]] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -183,7 +193,38 @@ def read_guide(path: Path) -> GuideEntry:
     related = data.get("related", [])
     if not isinstance(related, list) or not all(isinstance(slug, str) for slug in related):
         raise ContentError(f"{path}: 'related' must be a list of guide slugs")
-    return GuideEntry(path=path, values=values, faqs=faqs, related=related)
+    changes = read_changes(data, path)
+    return GuideEntry(path=path, values=values, faqs=faqs, related=related, changes=changes)
+
+
+def read_changes(data: dict, path: Path) -> list[tuple[date, str]]:
+    """The [[change]] tables of a guide's front matter: a date (a TOML date, not in
+    the future) and a one-line summary for readers."""
+    tables = data.get("change", [])
+    if not isinstance(tables, list):
+        raise ContentError(f"{path}: 'change' must be [[change]] tables")
+    changes = []
+    today = timezone.localdate()
+    for number, table in enumerate(tables, start=1):
+        if not isinstance(table, dict):
+            raise ContentError(f"{path}: change {number} must be a table")
+        on = table.get("date")
+        if not isinstance(on, date) or isinstance(on, datetime):
+            raise ContentError(
+                f"{path}: change {number} needs a date such as 'date = 2026-11-25' (no quotes)"
+            )
+        if on > today:
+            raise ContentError(f"{path}: change {number} is dated {on}, in the future")
+        summary = table.get("summary")
+        if not isinstance(summary, str) or not summary.strip() or "\n" in summary.strip():
+            raise ContentError(f"{path}: change {number} needs a one-line 'summary'")
+        summary = " ".join(summary.split())
+        if len(summary) > CHANGE_SUMMARY_MAX_LENGTH:
+            raise ContentError(
+                f"{path}: change {number}'s summary is over {CHANGE_SUMMARY_MAX_LENGTH} characters"
+            )
+        changes.append((on, summary))
+    return changes
 
 
 def read_content(directory: Path, *, known_source_keys: set[str] | None = None) -> Content:

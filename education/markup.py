@@ -35,6 +35,7 @@ RESERVED_IDS = frozenset(
         "helpline",
         "faq",
         "sources",
+        "what-changed",
         "related",
         "testimonials",
         "footer-help",

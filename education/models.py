@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 REVIEW_INTERVAL = timedelta(days=365)
+EDITORS_GROUP = "Editors"
 REVIEWERS_GROUP = "Medical reviewers"
 SIGN_OFF_PERMISSION = "education.sign_off_review"
 APPROVE_TESTIMONIAL_PERMISSION = "education.approve_testimonial"
@@ -379,6 +380,15 @@ class Guide(models.Model):
     @property
     def is_off_label(self) -> bool:
         return self.fda_status == self.FdaStatus.OFF_LABEL
+
+    @property
+    def first_published_on(self) -> date | None:
+        """The date of the oldest change-log entry (its first publication), else the
+        day published_at was set. Reads guide.changes (prefetched for the page)."""
+        dates = [change.date for change in self.changes.all()] if self.pk else []
+        if dates:
+            return min(dates)
+        return timezone.localdate(self.published_at) if self.published_at else None
 
     def current_fingerprint(self, faqs: list[tuple[str, str]] | None = None) -> str:
         """The fingerprint of what a reader sees now (content_fingerprint()).

@@ -37,7 +37,6 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
         "name": guide.title,
         "description": guide.description,
         "inLanguage": "en-US",
-        "dateModified": guide.updated_at.isoformat(),
         "about": {"@type": "Drug", "name": guide.medication},
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
         "publisher": {
@@ -54,8 +53,12 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
             for citation in guide.citations.all()
         ],
     }
-    if guide.published_at:
-        page["datePublished"] = guide.published_at.isoformat()
+    # Dates of the content (its change log), never of the row: a fresh install's
+    # load is no news to a reader.
+    if published_on := guide.first_published_on:
+        page["datePublished"] = published_on.isoformat()
+    if guide.content_updated_on:
+        page["dateModified"] = guide.content_updated_on.isoformat()
     review = guide.last_review
     if review is not None and guide.review_is_current:
         # Only while the content is what the reviewer signed (overdue included).

@@ -1,18 +1,33 @@
 """Multi-step writes of the education app."""
 
+import http.client
+import logging
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from education import markup
 from education.loader import Content, GuideEntry
 from education.models import (
+    CHANGE_SUMMARY_MAX_LENGTH,
+    EDITORS_GROUP,
     FAQ,
     Citation,
     Guide,
+    GuideChange,
     GuideReview,
     ReviewerProfile,
     Source,
@@ -32,6 +47,10 @@ NO_PROFILE = (
 CHANGED_WHILE_READING = (
     "The guide changed after you opened it: read it again before you sign off the review."
 )
+CHANGE_SUMMARY_REQUIRED = "Say in one line what changed for readers."
+CHANGE_SUMMARY_TOO_LONG = f"Keep it to one line of at most {CHANGE_SUMMARY_MAX_LENGTH} characters."
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -123,8 +142,48 @@ def guide_review_sign_off(
     return review
 
 
+@transaction.atomic
+def guide_change_record(
+    *, guide: Guide, summary: str, author: "User | None", on: date | None = None
+) -> GuideChange:
+    """Add a line to the guide's public change log ("What changed" on its page).
+
+    The entry is dated `on` (today by default), and the guide's content_updated_on
+    moves to that date when it is newer. The guide row is saved, so the page's
+    validators move on and the stored pages are retired. A blank or multi-line
+    summary, or one over CHANGE_SUMMARY_MAX_LENGTH characters, is refused with
+    ValidationError.
+    """
+    if "\n" in summary.strip():
+        raise ValidationError(CHANGE_SUMMARY_TOO_LONG)
+    summary = " ".join(summary.split())
+    if not summary:
+        raise ValidationError(CHANGE_SUMMARY_REQUIRED)
+    if len(summary) > CHANGE_SUMMARY_MAX_LENGTH:
+        raise ValidationError(CHANGE_SUMMARY_TOO_LONG)
+    on = on or timezone.localdate()
+    change = GuideChange.objects.create(guide=guide, date=on, summary=summary, author=author)
+    if guide.content_updated_on is None or on > guide.content_updated_on:
+        guide.content_updated_on = on
+    guide.save(update_fields=["content_updated_on"])
+    return change
+
+
 def _changed(instance, values: dict) -> bool:
     return any(getattr(instance, name) != value for name, value in values.items())
+
+
+def _shipped_changes_of(guide: Guide) -> list[tuple[date, str]]:
+    """The guide's change-log entries that came from the shipped files (no author)."""
+    return sorted(guide.changes.filter(author__isnull=True).values_list("date", "summary"))
+
+
+def _content_updated_on(guide: Guide, entry: GuideEntry) -> date | None:
+    """The newest date of the file's change log and the entries staff recorded."""
+    dates = [on for on, _ in entry.changes]
+    if guide.pk:
+        dates += guide.changes.filter(author__isnull=False).values_list("date", flat=True)
+    return max(dates, default=None)
 
 
 def _faqs_of(guide: Guide) -> list[tuple[str, str]]:
@@ -136,7 +195,11 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
     created = existing is None
     if existing is None:
         guide = Guide(**entry.values)
-    elif not _changed(existing, entry.values) and _faqs_of(existing) == entry.faqs:
+    elif (
+        not _changed(existing, entry.values)
+        and _faqs_of(existing) == entry.faqs
+        and _shipped_changes_of(existing) == sorted(entry.changes)
+    ):
         report.unchanged += 1
         return existing
     else:
@@ -151,7 +214,14 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
             FAQ(guide=guide, question=question, answer=answer, order=order)
             for order, (question, answer) in enumerate(entry.faqs, start=1)
         )
+    # "Updated on" is the file's newest change, never the day of the load.
+    guide.content_updated_on = _content_updated_on(guide, entry) or guide.content_updated_on
     guide_render(guide=guide)
+    if _shipped_changes_of(guide) != sorted(entry.changes):
+        guide.changes.filter(author__isnull=True).delete()
+        GuideChange.objects.bulk_create(
+            GuideChange(guide=guide, date=on, summary=summary) for on, summary in entry.changes
+        )
     if created:
         report.guides_created += 1
     else:
@@ -189,3 +259,224 @@ def content_load(*, content: Content) -> LoadReport:
         if guide.status != Guide.Status.PUBLISHED:
             report.drafts.append(entry.slug)
     return report
+
+
+# --- The link check of the bibliography ---------------------------------------------
+
+DOI_RESOLVER = "https://doi.org/"
+LINK_CHECK_WORKERS = 4
+# Answers that turn a robot away rather than say the page is gone: a reader's
+# browser usually opens these, so the check cannot tell either way.
+REFUSED_CODES = frozenset({401, 403, 429})
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What fetching one address found."""
+
+    url: str
+    status: str  # a Source.LinkStatus
+    code: int | None = None
+    problem: str = ""
+
+
+@dataclass
+class LinkCheckReport:
+    checked: int = 0
+    ok: int = 0
+    unknown: list[tuple[Source, LinkResult]] = field(default_factory=list)
+    broken: list[tuple[Source, LinkResult]] = field(default_factory=list)
+    newly_broken: list[tuple[Source, LinkResult]] = field(default_factory=list)
+    mailed_to: int = 0
+
+
+class _SameMethodRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect with the method asked: urllib would turn a HEAD into a GET."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        request = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if request is not None:
+            request.method = req.get_method()
+        return request
+
+
+def link_user_agent() -> str:
+    """How the link check names itself to the sites it visits."""
+    return f"CardinalRecoveryLinkCheck/1.0 (+{settings.SITE_URL})"
+
+
+def _final_status(url: str, method: str, timeout: float, user_agent: str) -> int:
+    """The HTTP status `method url` ends on, redirects followed; raises when no answer."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),  # the standard proxy variables, as urlopen
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        _SameMethodRedirects(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    # Only http and https are handled (no file:, ftp: or data:), redirects included.
+    request = urllib.request.Request(  # noqa: S310
+        url, method=method, headers={"User-Agent": user_agent, "Accept": "*/*"}
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status  # the body is never read
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+
+
+def _no_answer(error: Exception, timeout: float) -> str:
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(error, urllib.error.URLError):
+        return f"could not connect ({reason})"
+    if isinstance(error, ValueError):
+        return "not a valid address"
+    return f"no valid answer ({type(error).__name__})"
+
+
+def link_check(*, url: str, timeout: float, user_agent: str) -> LinkResult:
+    """Fetch an address as a reader's browser reaches it, with the standard library.
+
+    HEAD first; GET when HEAD fails (some servers answer it with 405, or wrongly),
+    the body never read. Redirects are followed. Works: a 2xx answer. Cannot tell
+    (UNKNOWN): 401, 403 or 429, a site turning robots away, or an address that is
+    not http(s). Broken: any other answer, or none within `timeout` seconds (per
+    connect and per read).
+    """
+    if urlsplit(url).scheme not in ("http", "https"):
+        return LinkResult(url, Source.LinkStatus.UNKNOWN, problem="not a web address")
+    code, problem = None, ""
+    for method in ("HEAD", "GET"):
+        try:
+            code, problem = _final_status(url, method, timeout, user_agent), ""
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            code, problem = None, _no_answer(error, timeout)
+        if code is not None and 200 <= code < 300:
+            return LinkResult(url, Source.LinkStatus.OK, code)
+    if code is None:
+        return LinkResult(url, Source.LinkStatus.BROKEN, None, problem)
+    if code in REFUSED_CODES:
+        return LinkResult(
+            url,
+            Source.LinkStatus.UNKNOWN,
+            code,
+            f"HTTP {code}: the site turned the check away; open the link by hand",
+        )
+    return LinkResult(url, Source.LinkStatus.BROKEN, code, f"HTTP {code}")
+
+
+def source_check_addresses(source: Source) -> list[str]:
+    """The addresses a source gives: its URL and its DOI (through the resolver)."""
+    addresses = [source.url] if source.url else []
+    if source.doi:
+        addresses.append(DOI_RESOLVER + quote(source.doi.strip(), safe="/:;()._-"))
+    return addresses
+
+
+def _source_result(source: Source, timeout: float, user_agent: str) -> LinkResult:
+    """Broken if one of its addresses is; works if all do; otherwise cannot tell."""
+    results = [
+        link_check(url=url, timeout=timeout, user_agent=user_agent)
+        for url in source_check_addresses(source)
+    ]
+    for status in (Source.LinkStatus.BROKEN, Source.LinkStatus.UNKNOWN):
+        for result in results:
+            if result.status == status:
+                return result
+    return results[0]
+
+
+def sources_check_links(*, timeout: float | None = None, mail: bool = True) -> LinkCheckReport:
+    """Fetch every source's URL and DOI (link_check), store what was found on the
+    source, and mail the Editors one summary of the links newly broken.
+
+    The fields are written with update(): a check changes no page, so no cache
+    validator moves and no stored page is retired. A source is newly broken when it
+    was not broken at the last check; the update that marks it decides, so two runs
+    at once mail it once. A failed mail undoes the run's writes (the task retries).
+    timeout: seconds per address, settings.SOURCES_CHECK_TIMEOUT_SECONDS by default.
+    """
+    timeout = settings.SOURCES_CHECK_TIMEOUT_SECONDS if timeout is None else timeout
+    user_agent = link_user_agent()
+    sources = list(Source.objects.with_link().order_by("key"))
+    with ThreadPoolExecutor(max_workers=LINK_CHECK_WORKERS) as pool:
+        results = list(pool.map(lambda s: _source_result(s, timeout, user_agent), sources))
+    report = LinkCheckReport(checked=len(sources))
+    now = timezone.now()
+    with transaction.atomic():
+        for source, result in zip(sources, results, strict=True):
+            row = Source.objects.filter(pk=source.pk)
+            values = {
+                "link_status": result.status,
+                "link_status_code": result.code,
+                "link_checked_at": now,
+            }
+            if result.status != Source.LinkStatus.BROKEN:
+                row.update(**values, link_broken_since=None)
+                if result.status == Source.LinkStatus.OK:
+                    report.ok += 1
+                else:
+                    report.unknown.append((source, result))
+                continue
+            report.broken.append((source, result))
+            newly = row.exclude(link_status=Source.LinkStatus.BROKEN)
+            if newly.update(**values, link_broken_since=now):
+                report.newly_broken.append((source, result))
+            else:
+                row.update(**values)
+        if mail and report.newly_broken:
+            report.mailed_to = _mail_new_breakages(report.newly_broken)
+    logger.info(
+        "checked %d source links: %d work, %d broken (%d newly), %d could not be checked",
+        report.checked,
+        report.ok,
+        len(report.broken),
+        len(report.newly_broken),
+        len(report.unknown),
+    )
+    return report
+
+
+def _mail_new_breakages(found: list[tuple[Source, LinkResult]]) -> int:
+    """One mail to the active Editors with an address; how many it went to."""
+    editors = get_user_model().objects.filter(is_active=True, groups__name=EDITORS_GROUP)
+    recipients = sorted(set(editors.exclude(email="").values_list("email", flat=True)))
+    if not recipients:
+        logger.warning("%d source links broke and no editor has an email address", len(found))
+        return 0
+    citing: dict[int, list[str]] = {}
+    citations = Citation.objects.filter(source__in=[source for source, _ in found])
+    for citation in citations.select_related("guide").order_by("guide__title"):
+        citing.setdefault(citation.source_id, []).append(citation.guide.title)
+    context = {
+        "sources": [
+            {
+                "key": source.key,
+                "title": source.title,
+                "url": result.url,
+                "problem": result.problem,
+                "guides": citing.get(source.pk, []),
+                "admin_url": settings.SITE_URL
+                + reverse("admin:education_source_change", args=[source.pk]),
+            }
+            for source, result in found
+        ],
+        "list_url": settings.SITE_URL
+        + reverse("admin:education_source_changelist")
+        + f"?link_status__exact={Source.LinkStatus.BROKEN}",
+    }
+    count = len(found)
+    subject = "A source link is broken" if count == 1 else f"{count} source links are broken"
+    send_mail(
+        subject,
+        render_to_string("education/email/sources_broken.txt", context),
+        None,
+        recipients,
+    )
+    return len(recipients)

@@ -110,7 +110,8 @@ def test_medical_reviewer_can_publish_and_sign_off(client, signed_reviewer, make
     guide = make_guide(status=Guide.Status.REVIEW)
     client.force_login(signed_reviewer)
     today = timezone.localdate()
-    response = client.post(change_url(guide), form_data(guide, status="published"))
+    data = form_data(guide, status="published", change_summary="First published.")
+    response = client.post(change_url(guide), data)
     assert response.status_code == 302
     guide.refresh_from_db()
     assert guide.status == Guide.Status.PUBLISHED and guide.published_at is not None
@@ -130,16 +131,20 @@ def test_medical_reviewer_can_publish_and_sign_off(client, signed_reviewer, make
 def test_publishing_an_unreviewed_guide_says_so_on_the_page(client, reviewer, make_guide):
     guide = make_guide(status=Guide.Status.REVIEW)
     client.force_login(reviewer)
-    response = client.post(change_url(guide), form_data(guide, status="published"))
+    data = form_data(guide, status="published", change_summary="First published.")
+    response = client.post(change_url(guide), data)
     assert response.status_code == 302
     html = client.get(guide.get_absolute_url()).content.decode()
     assert "Not yet reviewed by a clinician." in html and "Medically reviewed by" not in html
+    assert ": First published.</li>" in html
 
 
 def test_admin_edit_records_who_changed_which_fields(client, reviewer, make_guide):
     guide = make_guide(status=Guide.Status.REVIEW)
     client.force_login(reviewer)
-    data = form_data(guide, status="published", title="A clearer title")
+    data = form_data(
+        guide, status="published", title="A clearer title", change_summary="First published."
+    )
     assert client.post(change_url(guide), data).status_code == 302
     entry = LogEntry.objects.get(object_id=str(guide.pk), action_flag=CHANGE)
     assert entry.user == reviewer
