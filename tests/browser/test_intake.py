@@ -55,8 +55,9 @@ def request_callback(page, site_url, screenshot, size: str) -> str:
 
 
 def test_person_requests_a_callback_and_a_navigator_logs_a_call(
-    browser, site_url, screenshot, navigator
+    browser, site_url, screenshot, navigator, shipped_guides
 ):
+    """The person comes from the published naltrexone guide, which the intake records."""
     with new_tab(browser, viewport=PHONE) as page:
         reference = request_callback(page, site_url, screenshot, "phone")
     intake = Intake.objects.get(reference=reference)
