@@ -35,12 +35,13 @@ class Command(BaseCommand):
                 self.style.WARNING(f"unknown  {source.key}  {result.url}  {result.problem}")
             )
         summary = (
-            f"{report.checked} sources checked: {report.ok} work, {len(report.broken)} "
+            f"{report.checked} sources checked: {report.ok} working, {len(report.broken)} "
             f"broken ({len(report.newly_broken)} new), {len(report.unknown)} could not be "
             "checked."
         )
         if report.mailed_to:
-            summary += f" The new breakages were mailed to {report.mailed_to} editors."
+            editors = "editor" if report.mailed_to == 1 else "editors"
+            summary += f" The new breakages were mailed to {report.mailed_to} {editors}."
         elif report.newly_broken and not options["no_mail"]:
             summary += " No editor has an email address: nobody was mailed."
         self.stdout.write(summary)
