@@ -446,6 +446,21 @@ class Guide(models.Model):
             tzinfo=timezone.get_current_timezone(),
         )
 
+    @property
+    def changed_after_review_on(self) -> date | None:
+        """The "Updated on" date of a guide changed since its last review.
+
+        The change log's date (content_updated_on) when it is not older than the
+        review; otherwise the change is one the log does not list (a FAQ or a
+        cited source edited in place), and the day the row last moved is used.
+        """
+        review = self.last_review
+        if review is None:
+            return self.content_updated_on
+        if self.content_updated_on is not None and self.content_updated_on >= review.signed_on:
+            return self.content_updated_on
+        return timezone.localdate(self.updated_at)
+
 
 class FAQ(models.Model):
     guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="faqs")

@@ -9,7 +9,7 @@ source ends the claim; a review older than the interval stays, marked due.
 import json
 import re
 import shutil
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
@@ -73,9 +73,11 @@ def sign_off_url(guide):
 
 def test_a_guide_never_reviewed_says_so_and_claims_no_reviewer(client, make_guide):
     guide = make_guide()
+    # The content's date (its change log), not the day the row was last written.
+    Guide.objects.filter(pk=guide.pk).update(content_updated_on=date(2026, 1, 2))
     html = page(client, guide)
     line = review_line(html)
-    assert line.startswith(NEVER_LINE)
+    assert line.startswith(f"{NEVER_LINE} Updated on {time_tag(date(2026, 1, 2))}.")
     assert "Medically reviewed" not in html
     medical = medical_page(html)
     assert "reviewedBy" not in medical and "lastReviewed" not in medical
@@ -173,6 +175,24 @@ def test_changes_outside_what_the_reader_is_told_keep_the_review(
     guide.refresh_from_db()
     assert guide.review_state == Guide.ReviewState.VALID
     assert review_line(page(client, guide)).startswith(REVIEWED_LINE)
+
+
+def test_the_updated_date_after_a_review_is_the_change_logs_or_the_unlisted_edits(
+    client, make_guide, sources, sign_off
+):
+    guide = make_guide()
+    Guide.objects.filter(pk=guide.pk).update(content_updated_on=date(2026, 1, 2))
+    guide.refresh_from_db()
+    sign_off(guide, at=timezone.now() - timedelta(days=10))
+    _edit_cited_source(guide, sources)  # listed in no change log: the day it happened
+    guide.refresh_from_db()
+    today = timezone.localdate()
+    line = review_line(page(client, guide))
+    assert line.startswith(f"Updated on {time_tag(today)}, after its last medical review")
+    logged = today - timedelta(days=2)
+    services.guide_change_record(guide=guide, summary="Corrected a link.", author=None, on=logged)
+    line = review_line(page(client, guide))
+    assert line.startswith(f"Updated on {time_tag(logged)}, after its last medical review")
 
 
 def test_a_new_sign_off_after_an_edit_restores_the_claim(client, make_guide, sources, sign_off):
