@@ -327,3 +327,15 @@ def test_the_migration_dates_existing_guides_by_their_publication_not_its_own_da
     assert NewGuide.objects.get(slug="live").content_updated_on == timezone.localdate(published)
     assert NewGuide.objects.get(slug="draft").content_updated_on is None
     migrate(None)
+
+
+def test_a_published_guide_saved_with_its_line_is_still_rendered_once(
+    client, reviewer, make_guide, render_calls
+):
+    guide = make_guide(faqs=[("Is it safe?", "Mostly.[^review]")])
+    render_calls.clear()
+    client.force_login(reviewer)
+    data = form_data(guide, body="## New\n\nOnly.[^label]", change_summary="Shorter.")
+    assert client.post(change_url(guide), data).status_code == 302
+    assert len(render_calls) == 1
+    assert [summary for _, summary, _ in entries(guide)] == ["Shorter."]
