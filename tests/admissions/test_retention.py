@@ -208,8 +208,10 @@ def test_beat_runs_every_housekeeping_task_hourly_and_every_entry_is_known():
         tasks.intakes_escalate_overdue.name,
         tasks.intakes_anonymise_expired.name,
     }
+    # The weekly link check of the sources: tests/education/test_link_check.py.
+    weekly = {"education.tasks.sources_check_links"}
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert {entry["task"] for entry in schedule.values()} == housekeeping_tasks | pipeline
+    assert {entry["task"] for entry in schedule.values()} == housekeeping_tasks | pipeline | weekly
     now = celery_app.now()
     for name, entry in schedule.items():
         if entry["task"] not in housekeeping_tasks:

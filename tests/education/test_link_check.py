@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from cardinal.celery import app as celery_app
 from education import services, tasks
 from education.models import Guide, Source
 from education.services import link_check, sources_check_links
@@ -347,7 +348,9 @@ def test_the_weekly_task_runs_the_check(server, editor):
 
 def test_beat_runs_the_check_once_a_week():
     entry = settings.CELERY_BEAT_SCHEDULE["sources-check-links"]
-    assert entry["task"] == "education.tasks.sources_check_links"
+    assert entry["task"] == tasks.sources_check_links.name
+    celery_app.loader.import_default_modules()
+    assert entry["task"] in celery_app.tasks
     schedule = entry["schedule"]
     assert (schedule.day_of_week, schedule.hour, schedule.minute) == ({1}, {6}, {0})
     assert entry["options"]["expires"] < timedelta(days=7).total_seconds()
