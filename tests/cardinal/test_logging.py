@@ -23,10 +23,14 @@ def django_log():
     stream = io.StringIO()
     handlers = logging.getLogger("django").handlers
     streams = [handler for handler in handlers if isinstance(handler, logging.StreamHandler)]
-    previous = [handler.setStream(stream) for handler in streams]
+    # Swapped by hand: setStream() flushes the old stream, which may be a capture
+    # file that pytest has closed since logging was configured.
+    previous = [handler.stream for handler in streams]
+    for handler in streams:
+        handler.stream = stream
     yield stream
     for handler, old in zip(streams, previous, strict=True):
-        handler.setStream(old)
+        handler.stream = old
 
 
 @pytest.mark.urls("tests.cardinal.test_logging")
