@@ -480,6 +480,11 @@ class SourceAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        if {"url", "doi"} & set(form.changed_data):
+            obj.forget_link_check()
+        super().save_model(request, obj, form, change)
+
     @admin.display(description="Used in guides", ordering="guide_count")
     def guide_count(self, source):
         return source.guide_count

@@ -172,6 +172,11 @@ class Source(models.Model):
             return f"https://doi.org/{self.doi}"
         return ""
 
+    def forget_link_check(self) -> None:
+        """Its URL or DOI changed: what the last link check found no longer applies."""
+        self.link_status = self.LinkStatus.UNKNOWN
+        self.link_status_code = self.link_checked_at = self.link_broken_since = None
+
 
 class GuideQuerySet(models.QuerySet):
     def published(self):

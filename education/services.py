@@ -243,6 +243,8 @@ def content_load(*, content: Content) -> LoadReport:
             Source.objects.create(key=source_entry.key, **source_entry.values)
             report.sources_created += 1
         elif _changed(source, source_entry.values):
+            if _changed(source, {name: source_entry.values[name] for name in ("url", "doi")}):
+                source.forget_link_check()
             for name, value in source_entry.values.items():
                 setattr(source, name, value)
             source.save()

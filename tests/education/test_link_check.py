@@ -5,6 +5,7 @@ the same server, and each connection the check opens is asserted to go there:
 nothing here reaches the internet.
 """
 
+import shutil
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from cardinal.celery import app as celery_app
 from education import services, tasks
 from education.models import Guide, Source
 from education.services import link_check, sources_check_links
+from tests.education.conftest import FIXTURE_CONTENT
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -387,3 +389,38 @@ def test_a_guide_in_the_admin_marks_its_broken_sources(client, server, editor):
     html = client.get(reverse("admin:education_guide_change", args=[guide.pk])).content.decode()
     assert "[1] gone</a> (broken link)" in html
     assert "[2] works</a>" in html and "[2] works</a> (broken link)" not in html
+
+
+def test_a_new_address_forgets_the_last_check(client, server, reviewer, tmp_path):
+    gone = source("gone", server, "/missing")
+    sources_check_links(mail=False)
+    client.force_login(reviewer)
+    data = {name: getattr(gone, name) for name in ("key", "authors", "title", "venue", "year")}
+    data |= {"url": server.base + "/ok", "doi": "", "_save": "Save"}
+    response = client.post(reverse("admin:education_source_change", args=[gone.pk]), data)
+    assert response.status_code == 302
+    gone.refresh_from_db()
+    assert (gone.link_status, gone.link_checked_at, gone.link_broken_since) == (UNKNOWN, None, None)
+    sources_check_links(mail=False)
+    title_only = Source.objects.get(pk=gone.pk)
+    Source.objects.filter(pk=gone.pk).update(title="Retitled")
+    title_only.title = "Retitled again"
+    title_only.save()
+    assert Source.objects.get(pk=gone.pk).link_status == OK  # only an address change forgets
+
+
+def test_the_loader_forgets_the_check_of_a_source_whose_address_changed(server, tmp_path):
+    # Loads the fixture bibliography (example.org addresses) and checks no link.
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    call_command("load_guides", str(content), stdout=None)
+    moved = Source.objects.get(url="https://example.org/alpha-trial")
+    kept = Source.objects.exclude(pk=moved.pk).first()
+    Source.objects.update(
+        link_status=BROKEN, link_checked_at=timezone.now(), link_broken_since=timezone.now()
+    )
+    toml = content / "sources.toml"
+    toml.write_text(toml.read_text().replace(moved.url, "https://example.org/moved", 1))
+    call_command("load_guides", str(content), stdout=None)
+    assert Source.objects.get(pk=moved.pk).link_status == UNKNOWN
+    assert Source.objects.get(pk=kept.pk).link_status == BROKEN
