@@ -30,6 +30,7 @@ from admissions.models import (
     IntakeActivity,
     NavigatorState,
 )
+from cardinal.lib.tasks import queue_or_log
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
@@ -113,14 +114,11 @@ def queue_notification(intake_id: int) -> None:
     """
     from admissions import tasks
 
-    try:
-        tasks.intake_notify.delay(intake_id)
-    except Exception as exc:  # broker down, or an in-process (eager) run failed
-        logger.warning(
-            "could not queue the notification of intake %s (%s); the sweep will retry",
-            intake_id,
-            type(exc).__name__,
-        )
+    queue_or_log(
+        tasks.intake_notify,
+        intake_id,
+        what=f"the notification of intake {intake_id}; the sweep will retry",
+    )
 
 
 # --- Notification and assignment ------------------------------------------------
@@ -453,10 +451,7 @@ def queue_ceiling_alert(window: int) -> None:
     minute; a broker outage is logged, never raised (the visitor is answered)."""
     from admissions import tasks
 
-    try:
-        tasks.intakes_alert_ceiling.delay(window)
-    except Exception as exc:
-        logger.warning("could not queue the intake ceiling alert (%s)", type(exc).__name__)
+    queue_or_log(tasks.intakes_alert_ceiling, window, what="the intake ceiling alert")
 
 
 def intakes_alert_ceiling(*, window: int) -> bool:

@@ -6,21 +6,12 @@ Every task is acknowledged late (settings.CELERY_TASK_ACKS_LATE): a worker that
 dies mid-task leaves the message for another.
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
-# Mail servers and networks fail for a while and recover: retry those.
-TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError)
+from cardinal.lib.tasks import MAIL_TASK_OPTIONS, TRANSIENT_ERRORS
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=10,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def intake_notify(intake_id: int) -> None:
     """Tell a navigator that an intake is waiting."""
     from admissions import services

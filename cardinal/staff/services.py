@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from cardinal.lib.tasks import queue_or_log
 from cardinal.staff.models import (
     EnrolmentLink,
     RecoveryCodes,
@@ -107,14 +108,11 @@ def queue_device_mail(device_id: int) -> None:
     """Queue the owner's mail about a new device; a broker outage is logged."""
     from cardinal.staff import tasks
 
-    try:
-        tasks.device_enrolled_notify.delay(device_id)
-    except Exception as exc:  # broker down, or an in-process (eager) run failed
-        logger.warning(
-            "could not queue the mail about authenticator app %s (%s)",
-            device_id,
-            type(exc).__name__,
-        )
+    queue_or_log(
+        tasks.device_enrolled_notify,
+        device_id,
+        what=f"the mail about authenticator app {device_id}",
+    )
 
 
 def device_enrolled_notify(*, device_id: int) -> bool:
