@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import os
 import re
+import secrets
 import selectors
 import socket
 import tempfile
@@ -25,6 +26,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import redis
+from cryptography.fernet import Fernet
 
 from tests.harness import (
     ARTIFACTS,
@@ -55,6 +57,20 @@ def database_url(port: int | None = None) -> str:
     host = "127.0.0.1" if port else conf["HOST"] or "127.0.0.1"
     port = port or conf["PORT"] or 5432
     return f"postgres://{auth}@{host}:{port}/{conf['NAME']}"
+
+
+def production_env(**values: str) -> dict[str, str]:
+    """A child's environment as in production: debug off, fresh throwaway secrets
+    that pass the start-up checks, the public address on HTTPS, then `values`."""
+    return child_env(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="https://cardinal.example",
+        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        FIELD_HASH_KEY=secrets.token_urlsafe(32),
+        **values,
+    )
 
 
 def embedded_defaults_env(**values: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ variables of the real settings) so that the recovery paths run in seconds.
 
 import itertools
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -22,14 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
-from cryptography.fernet import Fernet
 from django.db import connection
 
 from admissions.models import Intake
 from admissions.roles import NAVIGATORS_GROUP
 from tests.admissions.helpers import PERSONAL, PHONE_E164, form_data
 from tests.factories import make_user
-from tests.harness import ROOT, SmtpSink, child_env, sleep_until, wait_until
+from tests.harness import ROOT, SmtpSink, sleep_until, wait_until
 from tests.integration.processes import (
     CeleryBeat,
     CeleryWorker,
@@ -40,6 +38,7 @@ from tests.integration.processes import (
     broker_idle,
     database_url,
 )
+from tests.integration.processes import production_env as production_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,14 +53,7 @@ ADDRESSES = itertools.count()
 @pytest.fixture(scope="session")
 def production_env():
     """Settings as in production: debug off, throwaway secrets."""
-    return child_env(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL="https://cardinal.example",
-        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
-        FIELD_HASH_KEY=secrets.token_urlsafe(32),
-    )
+    return production_settings()
 
 
 @pytest.fixture(scope="session")

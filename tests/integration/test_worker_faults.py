@@ -16,7 +16,6 @@ and queue their notifications on the stack's Redis, as the web process does.
 
 import os
 import re
-import secrets
 import signal
 from collections import Counter
 from dataclasses import dataclass
@@ -24,14 +23,12 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from cryptography.fernet import Fernet
 
 from admissions import services
 from admissions.models import Intake
 from tests.admissions.helpers import PERSONAL, PHONE_E164
 from tests.harness import (
     SmtpSink,
-    child_env,
     descendants,
     parent_pid,
     tcp_socket_owner,
@@ -42,6 +39,7 @@ from tests.integration.processes import (
     RedisServer,
     broker_idle,
     database_url,
+    production_env,
     runner_started,
 )
 
@@ -74,13 +72,7 @@ def stack(django_db_setup):
     redis = RedisServer()
     redis.start()
     smtp = SmtpSink().up()
-    env = child_env(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL="https://cardinal.example",
-        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
-        FIELD_HASH_KEY=secrets.token_urlsafe(32),
+    env = production_env(
         REDIS_URL=redis.url,
         DATABASE_URL=database_url(),
         **smtp.env,
