@@ -20,6 +20,7 @@ from django_ratelimit.core import get_usage
 from admissions import limits, services
 from admissions.forms import IntakeForm
 from admissions.models import Intake
+from admissions.schedule import schedule_current
 from cardinal.lib.client_ip import client_ip as request_client_ip
 
 logger = logging.getLogger(__name__)
@@ -158,5 +159,5 @@ def _consent_page(source: str) -> str:
 def _timing() -> dict:
     return {
         "callback_minutes": settings.ADMISSIONS_CALLBACK_MINUTES,
-        "admissions_hours": settings.ADMISSIONS_HOURS,
+        "admissions_hours": schedule_current().describe(),
     }

@@ -14,6 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from admissions.schedule import schedule_parse
 from cardinal.lib.env import (
     env_bool,
     env_int,
@@ -221,9 +222,10 @@ FIELD_HASH_KEY = secret("FIELD_HASH_KEY", "local-development-hash-key", hash_key
 HELPLINE_PHONE = env_str("HELPLINE_PHONE", "(202) 555-0147")
 CLINIC_LEGAL_NAME = env_str("CLINIC_LEGAL_NAME", "Cardinal Recovery, LLC (placeholder legal name)")
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "100 Example Street, Suite 100, Springfield, ST 00000")
-ADMISSIONS_HOURS = env_str(
-    "ADMISSIONS_HOURS", "Monday to Friday, 8 am to 8 pm; weekends 9 am to 5 pm"
-)
+# Weekly opening hours in TIME_ZONE and closed dates (format: admissions/schedule.py),
+# checked once the time zone is read below.
+ADMISSIONS_HOURS = env_str("ADMISSIONS_HOURS", "mon-fri 08:00-20:00; sat,sun 09:00-17:00")
+ADMISSIONS_CLOSED_DATES = env_str("ADMISSIONS_CLOSED_DATES", "")
 ADMISSIONS_CALLBACK_MINUTES = env_int("ADMISSIONS_CALLBACK_MINUTES", 15)
 
 # --- Admissions ---------------------------------------------------------------
@@ -343,6 +345,8 @@ STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 12)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
+# A bad ADMISSIONS_HOURS, ADMISSIONS_CLOSED_DATES or TIME_ZONE stops start-up here.
+schedule_parse(hours=ADMISSIONS_HOURS, closed_dates=ADMISSIONS_CLOSED_DATES, time_zone=TIME_ZONE)
 USE_I18N = True
 USE_TZ = True
 

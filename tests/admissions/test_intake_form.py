@@ -113,7 +113,7 @@ def test_valid_submission_saves_and_redirects_to_thanks_without_personal_data_in
 
 
 def test_thanks_page_shows_the_hours_setting(client, settings):
-    settings.ADMISSIONS_HOURS = "Every day, 7 am to 11 pm"
+    settings.ADMISSIONS_HOURS = "mon-sun 07:00-23:00"
     settings.ADMISSIONS_CALLBACK_MINUTES = 10
     post(client)
     html = client.get("/admissions/thanks/").content.decode()
