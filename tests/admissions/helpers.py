@@ -60,3 +60,27 @@ def close_past_retention(intake: Intake, *, by=None) -> None:
     services.intake_set_status(intake=intake, status="closed", by=by)
     closed_at = timezone.now() - timedelta(days=settings.ADMISSIONS_RETENTION_DAYS + 1)
     Intake.objects.filter(pk=intake.pk).update(closed_at=closed_at)
+
+
+INTAKE_LIST = "/admin/admissions/intake/"
+
+
+def change_url(intake) -> str:
+    return f"{INTAKE_LIST}{intake.pk}/change/"
+
+
+def change_form(intake, **overrides) -> dict:
+    """The POST of the intake change page, with an empty timeline form."""
+    data = {
+        "status": intake.status,
+        "assigned_to": intake.assigned_to_id or "",
+        "activities-TOTAL_FORMS": "1",
+        "activities-INITIAL_FORMS": "0",
+        "activities-MIN_NUM_FORMS": "0",
+        "activities-MAX_NUM_FORMS": "1",
+        "activities-0-kind": "",
+        "activities-0-note": "",
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return data

@@ -15,18 +15,14 @@ from admissions import export, roles, services
 from admissions.admin import PHONE_SEARCH_SESSION_KEY
 from admissions.models import AccessRecord, Intake
 from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
-from tests.admissions.helpers import PERSONAL, PHONE_E164
+from tests.admissions.helpers import INTAKE_LIST, PERSONAL, PHONE_E164, change_url
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
 
-LIST = "/admin/admissions/intake/"
+LIST = INTAKE_LIST
 FIND = f"{LIST}find/"
 OVERVIEW = "/admin/admissions/admissionsoverview/"
-
-
-def change_url(intake) -> str:
-    return f"{LIST}{intake.pk}/change/"
 
 
 def with_permissions(username: str, *codenames: str):

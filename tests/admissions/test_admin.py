@@ -14,33 +14,19 @@ from django.utils import timezone
 from admissions import export, services
 from admissions.models import AccessRecord, Intake, IntakeActivity
 from admissions.roles import NAVIGATORS_GROUP
-from tests.admissions.helpers import PERSONAL, PHONE_E164, close_past_retention
+from tests.admissions.helpers import (
+    INTAKE_LIST,
+    PERSONAL,
+    PHONE_E164,
+    change_form,
+    change_url,
+    close_past_retention,
+)
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
 
-LIST = "/admin/admissions/intake/"
-
-
-def change_url(intake) -> str:
-    return f"{LIST}{intake.pk}/change/"
-
-
-def change_form(intake, **overrides) -> dict:
-    """The POST of the intake change page, with an empty timeline form."""
-    data = {
-        "status": intake.status,
-        "assigned_to": intake.assigned_to_id or "",
-        "activities-TOTAL_FORMS": "1",
-        "activities-INITIAL_FORMS": "0",
-        "activities-MIN_NUM_FORMS": "0",
-        "activities-MAX_NUM_FORMS": "1",
-        "activities-0-kind": "",
-        "activities-0-note": "",
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return data
+LIST = INTAKE_LIST
 
 
 # --- Who sees what ---------------------------------------------------------------

@@ -16,33 +16,15 @@ from django.db.models import ProtectedError
 from admissions import audit, services
 from admissions.models import AccessRecord, IntakeActivity
 from admissions.roles import NAVIGATORS_GROUP
-from tests.admissions.helpers import PERSONAL
+from tests.admissions.helpers import INTAKE_LIST, PERSONAL, change_form, change_url
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
 
-LIST = "/admin/admissions/intake/"
+LIST = INTAKE_LIST
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the trigger is PostgreSQL's"
 )
-
-
-def change_url(intake) -> str:
-    return f"{LIST}{intake.pk}/change/"
-
-
-def change_post(intake, **overrides) -> dict:
-    data = {
-        "status": intake.status,
-        "assigned_to": intake.assigned_to_id or "",
-        "activities-TOTAL_FORMS": "0",
-        "activities-INITIAL_FORMS": "0",
-        "activities-MIN_NUM_FORMS": "0",
-        "activities-MAX_NUM_FORMS": "1",
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return data
 
 
 def verify() -> str:
@@ -89,7 +71,7 @@ def test_an_export_records_each_exported_intake(client, supervisor, make_intake)
 def test_a_change_form_shown_again_after_a_failed_post_is_recorded(client, navigator, make_intake):
     intake = services.intake_assign(intake=make_intake(), navigator=navigator)
     client.force_login(navigator)
-    response = client.post(change_url(intake), change_post(intake, status="bogus"))
+    response = client.post(change_url(intake), change_form(intake, status="bogus"))
     assert response.status_code == 200
     assert PERSONAL["first_name"] in response.content.decode()
     record = AccessRecord.objects.get()
@@ -103,7 +85,7 @@ def test_one_view_record_per_rendered_page_and_none_for_a_saved_change(
     client.force_login(navigator)
     client.get(change_url(intake))
     assert list(AccessRecord.objects.values_list("action", flat=True)) == ["view"]
-    response = client.post(change_url(intake), change_post(intake, status="attempting"))
+    response = client.post(change_url(intake), change_form(intake, status="attempting"))
     assert response.status_code == 302
     assert sorted(AccessRecord.objects.values_list("action", flat=True)) == ["change", "view"]
 
