@@ -128,6 +128,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite lets one writer in at a time. A deferred transaction that read first
+    # fails at once ("database is locked") when another writer holds the lock;
+    # an immediate one takes the write lock at BEGIN, where the busy timeout (in
+    # seconds) lets it wait its turn. WAL lets pages be read while an intake is
+    # written; synchronous stays FULL, so a saved intake survives a power cut.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

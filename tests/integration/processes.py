@@ -347,21 +347,23 @@ class Response:
 class WebClient:
     """A visitor reaching gunicorn through the TLS-terminating proxy: the proxy's
     X-Forwarded-Proto and X-Forwarded-For headers, and cookies kept by hand (they
-    are Secure, and the hop from the proxy to gunicorn is plain HTTP)."""
+    are Secure, and the hop from the proxy to gunicorn is plain HTTP). With
+    `scheme="http"`, a visitor of a local run (debug on: no TLS anywhere)."""
 
     base_url: str
     address: str = "203.0.113.10"
     cookies: dict[str, str] = field(default_factory=dict)
+    scheme: str = "https"
 
     def __post_init__(self):
         parsed = urllib.parse.urlsplit(self.base_url)
         self.host, self.port = parsed.hostname, parsed.port
-        self.origin = f"https://{self.host}:{self.port}"
+        self.origin = f"{self.scheme}://{self.host}:{self.port}"
 
     def request(self, method: str, path: str, data: dict | None = None) -> Response:
         headers = {
             "Host": f"{self.host}:{self.port}",
-            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Proto": self.scheme,
             "X-Forwarded-For": self.address,
             "User-Agent": "fault-test",
         }
@@ -389,3 +391,30 @@ class WebClient:
 
     def post(self, path: str, data: dict) -> Response:
         return self.request("POST", path, data)
+
+
+# The reference the confirmation page shows (admissions.models).
+REFERENCE = re.compile(r"CR-[2-9A-HJ-NP-Z]{6}")
+
+
+def open_form(client: WebClient) -> dict:
+    """GET the form as a browser does; the POST data it will send, with its tokens."""
+    from tests.admissions.helpers import form_data  # needs Django's settings
+
+    response = client.get("/admissions/?from=naltrexone")
+    assert response.status == 200, response.status
+    started = re.search(r'name="started" value="([^"]+)"', response.text).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
+    return form_data(started=started, source="naltrexone", csrfmiddlewaretoken=token)
+
+
+def send_form(client: WebClient, data: dict) -> tuple[int, str]:
+    """POST the form and follow the redirect: (status of the POST, reference shown)."""
+    response = client.post("/admissions/", data)
+    if response.status != 302:
+        return response.status, ""
+    assert response.location.endswith("/admissions/thanks/"), response.location
+    thanks = client.get("/admissions/thanks/")
+    if thanks.status != 200:
+        return thanks.status, ""
+    return response.status, REFERENCE.search(thanks.text).group(0)

@@ -25,10 +25,11 @@ from django.db import connection
 
 from admissions.models import Intake
 from admissions.roles import NAVIGATORS_GROUP
-from tests.admissions.helpers import PERSONAL, PHONE_E164, form_data
+from tests.admissions.helpers import PERSONAL, PHONE_E164
 from tests.factories import make_user
 from tests.harness import ROOT, SmtpSink, sleep_until, wait_until
 from tests.integration.processes import (
+    REFERENCE,
     CeleryBeat,
     CeleryWorker,
     GunicornServer,
@@ -37,6 +38,8 @@ from tests.integration.processes import (
     WebClient,
     broker_idle,
     database_url,
+    open_form,
+    send_form,
 )
 from tests.integration.processes import production_env as production_settings
 
@@ -46,7 +49,6 @@ RENOTIFY_AFTER = 10  # ADMISSIONS_RENOTIFY_AFTER_SECONDS (production: 120)
 SWEEP_EVERY = 2  # ADMISSIONS_SWEEP_SECONDS (production: 60)
 VISIBILITY_TIMEOUT = 5  # CELERY_VISIBILITY_TIMEOUT (production: 300)
 MIN_FILL = 1  # ADMISSIONS_MIN_FILL_SECONDS (production: 3)
-REFERENCE = re.compile(r"CR-[2-9A-HJ-NP-Z]{6}")
 ADDRESSES = itertools.count()
 
 
@@ -165,27 +167,6 @@ def running(stack, production_env, settings):
 
 
 # --- A visitor's steps ---------------------------------------------------------------------
-
-
-def open_form(client: WebClient) -> dict:
-    """GET the form as a browser does; the POST data it will send, with its tokens."""
-    response = client.get("/admissions/?from=naltrexone")
-    assert response.status == 200, response.status
-    started = re.search(r'name="started" value="([^"]+)"', response.text).group(1)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
-    return form_data(started=started, source="naltrexone", csrfmiddlewaretoken=token)
-
-
-def send_form(client: WebClient, data: dict) -> tuple[int, str]:
-    """POST the form and follow the redirect: (status of the POST, reference shown)."""
-    response = client.post("/admissions/", data)
-    if response.status != 302:
-        return response.status, ""
-    assert response.location.endswith("/admissions/thanks/"), response.location
-    thanks = client.get("/admissions/thanks/")
-    if thanks.status != 200:
-        return thanks.status, ""
-    return response.status, REFERENCE.search(thanks.text).group(0)
 
 
 def fill_in() -> None:
