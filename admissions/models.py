@@ -55,14 +55,15 @@ class IntakeQuerySet(models.QuerySet):
         )
 
     def overdue(self, now=None):
-        """Awaiting contact for longer than the SLA (settings.ADMISSIONS_SLA_MINUTES)."""
-        return self.awaiting_contact().filter(created_at__lt=Intake.sla_cutoff(now))
+        """Awaiting contact for longer than the SLA (settings.ADMISSIONS_SLA_MINUTES),
+        counted from the intake's call_after (so nights and weekends do not count)."""
+        return self.awaiting_contact().filter(call_after__lt=Intake.sla_cutoff(now))
 
     def not_overdue(self, now=None):
         return self.filter(
             Q(first_contacted_at__isnull=False)
             | ~Q(status__in=Intake.AWAITING_CONTACT_STATUSES)
-            | Q(created_at__gte=Intake.sla_cutoff(now))
+            | Q(call_after__gte=Intake.sla_cutoff(now))
         )
 
     def due_for_escalation(self, now=None):
@@ -174,6 +175,14 @@ class Intake(models.Model):
         EVENING = "evening", "Evening (5 pm to 8 pm)"
         ANY = "any", "Any time"
 
+    # The clock times of each best time to call (minutes after midnight, in the
+    # clinic's zone), as their labels say; "any" has none.
+    BEST_TIME_WINDOWS = {
+        BestTime.MORNING: (8 * 60, 12 * 60),
+        BestTime.AFTERNOON: (12 * 60, 17 * 60),
+        BestTime.EVENING: (17 * 60, 20 * 60),
+    }
+
     class ContactMethod(models.TextChoices):
         CALL = "call", "Phone call"
         TEXT = "text", "Text message"
@@ -241,6 +250,9 @@ class Intake(models.Model):
     )
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The SLA clock starts here: the first moment admissions is open, at or after
+    # submission, within the person's best time to call (admissions/schedule.py).
+    call_after = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     requeued_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -259,7 +271,7 @@ class Intake(models.Model):
             models.Index(fields=["assigned_to", "-created_at"], name="intake_assignee_created_idx"),
             models.Index(fields=["source_page", "-created_at"], name="intake_source_created_idx"),
             models.Index(
-                fields=["created_at"],
+                fields=["call_after"],
                 condition=Q(first_contacted_at__isnull=True),
                 name="intake_awaiting_contact_idx",
             ),
@@ -308,8 +320,13 @@ class Intake(models.Model):
         return (
             self.first_contacted_at is None
             and self.status in self.AWAITING_CONTACT_STATUSES
-            and self.created_at < self.sla_cutoff(now)
+            and self.call_after < self.sla_cutoff(now)
         )
+
+    @property
+    def contact_due_at(self):
+        """When the SLA runs out: call_after plus settings.ADMISSIONS_SLA_MINUTES."""
+        return self.call_after + timedelta(minutes=settings.ADMISSIONS_SLA_MINUTES)
 
     def age(self, now=None) -> timedelta:
         return (now or timezone.now()) - self.created_at
@@ -527,8 +544,22 @@ class AccessRecord(models.Model):
         )
 
 
+class NavigatorStateQuerySet(models.QuerySet):
+    def on_duty(self, now=None):
+        """Navigators taking intakes now: active members of the Navigators group
+        with an email address, marked available, and seen in the admin within
+        settings.ADMISSIONS_AWAY_AFTER_MINUTES (otherwise they count as away)."""
+        now = now or timezone.now()
+        seen_since = now - timedelta(minutes=settings.ADMISSIONS_AWAY_AFTER_MINUTES)
+        members = roles.active_members(roles.NAVIGATORS_GROUP, with_email=True)
+        return self.filter(
+            available=True, last_seen_at__gte=seen_since, user__in=members.values("pk")
+        )
+
+
 class NavigatorState(models.Model):
-    """When a navigator was last given an intake: the round robin's memory."""
+    """A navigator's duty state (available or away, last seen) and when they
+    were last given an intake (the round robin's memory)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -537,6 +568,11 @@ class NavigatorState(models.Model):
         related_name="navigator_state",
     )
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    available = models.BooleanField(default=False)
+    available_since = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NavigatorStateQuerySet.as_manager()
 
     def __str__(self):
         return f"Navigator state #{self.pk}"

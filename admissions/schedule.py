@@ -226,6 +226,42 @@ class Schedule:
         """`t` if admissions is open at `t`, otherwise the next opening."""
         return t if self.is_open(t) else self.next_opening(t)
 
+    def open_within(self, t: datetime, window: Span | None) -> datetime:
+        """The first moment at or after `t` when admissions is open and the
+        clinic's clock is within `window` (minutes after midnight, as a Span;
+        None: any time). A window that never meets the opening hours in the
+        next weeks is ignored: the answer is then open_from(t)."""
+        if window is None:
+            return self.open_from(t)
+        day = self._local_day(t) - timedelta(days=1)
+        t = t.astimezone(UTC)
+        for opens, closes in self._periods(day, len(self.closed) + 16):
+            if closes <= t:
+                continue
+            first, last = self._local_day(opens), self._local_day(closes)
+            for offset in range((last - first).days + 1):
+                local = first + timedelta(days=offset)
+                start = max(t, opens, self._instant(local, window[0]))
+                if start < min(closes, self._instant(local, window[1])):
+                    return start.astimezone(self.zone)
+        return self.open_from(t).astimezone(self.zone)
+
+    def when(self, t: datetime, now: datetime) -> str:
+        """`t` for people, relative to `now`: '8 am today', '9 am tomorrow',
+        '8 am on Monday, December 7' (wall-clock time in the clinic's zone)."""
+        local, today = t.astimezone(self.zone), now.astimezone(self.zone).date()
+        clock = _wall_time(local.hour * 60 + local.minute)
+        if local.date() == today:
+            return f"{clock} today"
+        if local.date() == today + timedelta(days=1):
+            return f"{clock} tomorrow"
+        return f"{clock} on {DAY_NAMES[local.weekday()]}, {local:%B} {local.day}"
+
+    @property
+    def zone_name(self) -> str:
+        """The zone as people name it ('Eastern Time'), or its key."""
+        return ZONE_NAMES.get(self.zone.key, self.zone.key)
+
     def describe(self) -> str:
         """The hours for people, e.g. 'Monday to Friday, 8 am to 8 pm; Saturday
         and Sunday, 9 am to 5 pm, Eastern Time'."""
@@ -238,7 +274,7 @@ class Schedule:
             + _and([f"{_wall_time(start)} to {_wall_time(end)}" for start, end in spans])
             for spans, days in groups.items()
         ]
-        return f"{'; '.join(parts)}, {ZONE_NAMES.get(self.zone.key, self.zone.key)}"
+        return f"{'; '.join(parts)}, {self.zone_name}"
 
 
 @functools.lru_cache(maxsize=8)

@@ -30,6 +30,7 @@ from admissions.models import (
     IntakeActivity,
     NavigatorState,
 )
+from admissions.schedule import schedule_current
 from cardinal.lib.tasks import queue_or_log
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def intake_submit(
     """
     wording = consent.WORDINGS[consent_version]
     now = timezone.now()
+    call_after = schedule_current().open_within(now, Intake.BEST_TIME_WINDOWS.get(best_time))
     with transaction.atomic():
         intake = Intake(
             reference=Intake.objects.unused_reference(),
@@ -85,6 +87,7 @@ def intake_submit(
             message=message,
             source_page=source_page,
             created_at=now,
+            call_after=call_after,
         )
         intake.set_phone(phone)
         intake.save()
@@ -413,7 +416,7 @@ def intakes_escalate_overdue(*, now: datetime | None = None) -> int:
         intakes = [
             intake
             for intake in due.select_for_update(skip_locked=True)
-            .only("pk", "reference", "status", "created_at", "first_contacted_at", "escalated_at")
+            .only("pk", "reference", "status", "call_after", "first_contacted_at", "escalated_at")
             .order_by("created_at")[:BATCH_SIZE]
             if intake.is_overdue(now)
         ]
@@ -425,7 +428,7 @@ def intakes_escalate_overdue(*, now: datetime | None = None) -> int:
                 {
                     "reference": intake.reference,
                     "url": intake.admin_url(),
-                    "waiting_minutes": int(intake.age(now).total_seconds() // 60),
+                    "waiting_minutes": int((now - intake.call_after).total_seconds() // 60),
                 }
                 for intake in intakes
             ],

@@ -239,6 +239,13 @@ CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "100 Example Street, Suite 100, Sprin
 ADMISSIONS_HOURS = env_str("ADMISSIONS_HOURS", "mon-fri 08:00-20:00; sat,sun 09:00-17:00")
 ADMISSIONS_CLOSED_DATES = env_str("ADMISSIONS_CLOSED_DATES", "")
 ADMISSIONS_CALLBACK_MINUTES = env_int("ADMISSIONS_CALLBACK_MINUTES", 15)
+# Told of every intake that no navigator on duty can take (closed, or nobody
+# available), with the Admissions supervisors group. The default is a local
+# mailbox: launch_check reports it until the clinic sets a real inbox.
+ADMISSIONS_ONCALL_EMAIL = env_str("ADMISSIONS_ONCALL_EMAIL", "on-call@localhost")
+# A navigator who marked themself available counts as away after this many
+# minutes without a request to the admin, and once their staff session ends.
+ADMISSIONS_AWAY_AFTER_MINUTES = env_int("ADMISSIONS_AWAY_AFTER_MINUTES", 30)
 
 # --- Admissions ---------------------------------------------------------------
 # The intake pipeline (admissions/): timings, abuse limits, retention.

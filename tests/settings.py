@@ -11,3 +11,7 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from cardinal.settings import *  # noqa: E402, F403
+
+# The suite runs at any hour: admissions is open around the clock unless a test
+# sets hours of its own (tests/admissions/test_schedule.py, the routing tests).
+ADMISSIONS_HOURS = "mon-sun 00:00-24:00"

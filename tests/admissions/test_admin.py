@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,7 +51,10 @@ def test_navigator_sees_the_intake_list_with_reference_status_assignee_age(
 def test_overdue_intake_gets_a_badge_in_the_list(client, navigator, make_intake, settings):
     settings.ADMISSIONS_SLA_MINUTES = 15
     late = make_intake()
-    Intake.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(minutes=20))
+    Intake.objects.filter(pk=late.pk).update(
+        created_at=F("created_at") - timedelta(minutes=20),
+        call_after=F("call_after") - timedelta(minutes=20),
+    )
     make_intake()
     client.force_login(navigator)
     html = client.get(LIST).content.decode()
@@ -538,7 +542,9 @@ def test_overview_page_draws_charts_and_counts(
         status="admitted",
     )
     overdue = make_intake()
-    Intake.objects.filter(pk=overdue.pk).update(created_at=now - timedelta(minutes=40))
+    Intake.objects.filter(pk=overdue.pk).update(
+        created_at=now - timedelta(minutes=40), call_after=now - timedelta(minutes=40)
+    )
     make_intake()
     client.force_login(supervisor)
     client.get("/admin/")
@@ -546,7 +552,7 @@ def test_overview_page_draws_charts_and_counts(
         response = client.get("/admin/admissions/admissionsoverview/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count('<svg class="chart') == 3
+    assert html.count('<svg class="chart') == 4
     assert "<style" not in html.split("<body")[1] and ' style="' not in html.split("<body")[1]
     assert re.search(
         r'overview-figure__value">1</span>\s*<span class="overview-figure__label">overdue', html

@@ -242,9 +242,8 @@ def test_a_ceiling_of_zero_is_no_ceiling(settings):
 
 def overdue(make_intake, minutes: int) -> Intake:
     intake = make_intake()
-    Intake.objects.filter(pk=intake.pk).update(
-        created_at=timezone.now() - timedelta(minutes=minutes)
-    )
+    then = timezone.now() - timedelta(minutes=minutes)
+    Intake.objects.filter(pk=intake.pk).update(created_at=then, call_after=then)
     return intake
 
 

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 def backdate(intake: Intake, **delta) -> Intake:
-    Intake.objects.filter(pk=intake.pk).update(created_at=timezone.now() - timedelta(**delta))
+    then = timezone.now() - timedelta(**delta)
+    Intake.objects.filter(pk=intake.pk).update(created_at=then, call_after=then)
     intake.refresh_from_db()
     return intake
 
