@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The project itself, for its commands: launch_check (cardinal/launch.py).
+    "cardinal",
     # Staff sign-in: encrypted authenticator apps, recovery codes, enrolment links.
     "cardinal.staff",
     "education",

@@ -434,6 +434,12 @@ class Guide(models.Model):
         """The review state of the stored content (what the page shows)."""
         return self.review_state_for(self.content_fingerprint)
 
+    def review_state_now(self, today: date | None = None) -> str:
+        """The review state of the content as the rows read now, not as last stored:
+        what a launch is gated on (guides_review_status, launch_check). Only VALID
+        is a current review."""
+        return self.review_state_for(self.current_fingerprint(), today)
+
     @property
     def review_is_current(self) -> bool:
         """Whether the page may claim the last review: valid, or valid but overdue."""

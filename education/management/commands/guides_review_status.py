@@ -22,7 +22,7 @@ class Command(BaseCommand):
         width = max(len(guide.slug) for guide in guides)
         lacking = 0
         for guide in guides:
-            state = guide.review_state_for(guide.current_fingerprint())
+            state = guide.review_state_now()
             review = guide.last_review
             line = f"{guide.slug:<{width}}  {Guide.ReviewState(state).label}"
             if review is not None:
