@@ -594,7 +594,7 @@ class AdmissionsOverviewAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Admissions overview",
             "opts": self.model._meta,
-            **overview.build(),
+            **overview.build(request.GET),
         }
         return TemplateResponse(request, "admin/admissions/overview.html", context)
 

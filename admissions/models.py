@@ -6,14 +6,12 @@ appears in __str__: an intake is known by its reference everywhere.
 
 import re
 import secrets
-import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, models
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import TruncDate
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,15 +34,6 @@ def normalise_reference(text: str) -> str | None:
     7K3F9Q; None when the text cannot be a reference."""
     match = REFERENCE_TYPED.fullmatch(text.strip().upper())
     return REFERENCE_PREFIX + match.group(1) if match else None
-
-
-class Median(models.Aggregate):
-    """The median of a duration (PostgreSQL's percentile_cont)."""
-
-    function = "PERCENTILE_CONT"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = models.DurationField()
 
 
 class IntakeQuerySet(models.QuerySet):
@@ -101,42 +90,6 @@ class IntakeQuerySet(models.QuerySet):
     def with_phone(self, e164: str):
         """Intakes with this phone number, hashed under any FIELD_HASH_KEY."""
         return self.filter(phone_hash__in=crypto.phone_hashes(e164))
-
-    def count_by_day(self, since):
-        """{date: number of intakes} for intakes created since `since`, in local time."""
-        rows = (
-            self.filter(created_at__gte=since)
-            .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-            .values("day")
-            .annotate(count=Count("pk"))
-            .order_by("day")
-        )
-        return {row["day"]: row["count"] for row in rows}
-
-    def median_first_contact_by_day(self, since):
-        """{date: median timedelta from submission to first contact} since `since`."""
-        contacted = self.filter(created_at__gte=since, first_contacted_at__isnull=False).annotate(
-            day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
-            wait=F("first_contacted_at") - F("created_at"),
-        )
-        if connection.vendor == "postgresql":
-            rows = contacted.values("day").annotate(median=Median("wait")).order_by("day")
-            return {row["day"]: row["median"] for row in rows}
-        # SQLite (the embedded default) has no percentile function.
-        waits: dict = {}
-        for day, wait in contacted.values_list("day", "wait"):
-            waits.setdefault(day, []).append(wait)
-        return {day: statistics.median(values) for day, values in sorted(waits.items())}
-
-    def median_first_contact(self):
-        """The median timedelta from submission to first contact (None: no contact yet)."""
-        contacted = self.filter(first_contacted_at__isnull=False).annotate(
-            wait=F("first_contacted_at") - F("created_at")
-        )
-        if connection.vendor == "postgresql":
-            return contacted.aggregate(median=Median("wait"))["median"]
-        waits = list(contacted.values_list("wait", flat=True))
-        return statistics.median(waits) if waits else None
 
     def count_by_status(self):
         rows = self.values("status").annotate(count=Count("pk")).order_by()

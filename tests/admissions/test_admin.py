@@ -532,12 +532,14 @@ def test_overview_page_draws_charts_and_counts(
     contacted = make_intake()
     Intake.objects.filter(pk=contacted.pk).update(
         created_at=now - timedelta(days=2, minutes=30),
+        call_after=now - timedelta(days=2, minutes=30),
         first_contacted_at=now - timedelta(days=2, minutes=20),
         status="contacted",
     )
     slow = make_intake()
     Intake.objects.filter(pk=slow.pk).update(
         created_at=now - timedelta(days=2, minutes=60),
+        call_after=now - timedelta(days=2, minutes=60),
         first_contacted_at=now - timedelta(days=2, minutes=30),
         status="admitted",
     )
