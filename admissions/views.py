@@ -5,6 +5,7 @@ the reference in the session, and shows it once.
 """
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,12 +21,15 @@ from django_ratelimit.core import get_usage
 from admissions import limits, services
 from admissions.forms import IntakeForm
 from admissions.models import Intake
+from admissions.promise import callback_promise
 from admissions.schedule import schedule_current
 from cardinal.lib.client_ip import client_ip as request_client_ip
 
 logger = logging.getLogger(__name__)
 
 SESSION_REFERENCE_KEY = "admissions_reference"
+# When the navigator is to call (Intake.call_after, ISO), shown with the reference.
+SESSION_CALL_AFTER_KEY = "admissions_call_after"
 # Set once the reference was shown: a reload shows the confirmation without it.
 SESSION_THANKED_KEY = "admissions_thanked"
 ACCEPTED_GROUP = "admissions.intake.accepted"
@@ -55,9 +59,13 @@ def _rate_limited(request: HttpRequest) -> bool:
     return bool(accepted and accepted["count"] >= accepted["limit"])
 
 
-def _accepted(request: HttpRequest, reference: str) -> HttpResponse:
+def _accepted(
+    request: HttpRequest, reference: str, call_after: datetime | None = None
+) -> HttpResponse:
     _usage(request, ACCEPTED_GROUP, settings.ADMISSIONS_RATE_LIMIT, increment=True)
     request.session[SESSION_REFERENCE_KEY] = reference
+    if call_after is not None:
+        request.session[SESSION_CALL_AFTER_KEY] = call_after.isoformat()
     return redirect("admissions:thanks")
 
 
@@ -112,7 +120,7 @@ def _submit(request: HttpRequest, form: IntakeForm, nonce: str) -> HttpResponse:
         if claim is limits.Claim.CLAIMED:
             limits.token_release(nonce)  # not saved: the same form may be sent again
         raise
-    return _accepted(request, intake.reference)
+    return _accepted(request, intake.reference, intake.call_after)
 
 
 @sensitive_post_parameters()
@@ -144,11 +152,17 @@ def thanks(request: HttpRequest) -> HttpResponse:
     """The confirmation. The reference leaves the session as it is shown, so the
     next person on a shared device cannot read it; a reload shows the rest."""
     reference = request.session.pop(SESSION_REFERENCE_KEY, None)
+    call_after = request.session.get(SESSION_CALL_AFTER_KEY)
     if reference:
         request.session[SESSION_THANKED_KEY] = True
     elif not request.session.get(SESSION_THANKED_KEY):
         return redirect("admissions:intake")
-    return render(request, "admissions/thanks.html", {"reference": reference, **_timing()})
+    call_after_at = datetime.fromisoformat(call_after) if call_after else None
+    return render(
+        request,
+        "admissions/thanks.html",
+        {"reference": reference, **_timing(call_after=call_after_at)},
+    )
 
 
 def _consent_page(source: str) -> str:
@@ -156,8 +170,9 @@ def _consent_page(source: str) -> str:
     return f"{page}?from={source}" if source else page
 
 
-def _timing() -> dict:
+def _timing(call_after: datetime | None = None) -> dict:
+    """The callback promise (admissions/promise.py) and the opening hours."""
     return {
-        "callback_minutes": settings.ADMISSIONS_CALLBACK_MINUTES,
+        "promise": callback_promise(call_after=call_after),
         "admissions_hours": schedule_current().describe(),
     }

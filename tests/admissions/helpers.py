@@ -84,3 +84,12 @@ def change_form(intake, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def on_duty(user, now=None) -> None:
+    """Put a navigator on duty: available, and seen in the admin at `now`."""
+    from admissions.models import NavigatorState
+
+    NavigatorState.objects.update_or_create(
+        user=user, defaults={"available": True, "last_seen_at": now or timezone.now()}
+    )

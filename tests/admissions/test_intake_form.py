@@ -8,7 +8,7 @@ from django.test import Client
 from admissions import consent
 from admissions.models import ConsentRecord, Intake
 from admissions.views import LONG_OPEN, TOO_SOON
-from tests.admissions.helpers import PHONE_E164, form_data, signed_start
+from tests.admissions.helpers import PHONE_E164, form_data, on_duty, signed_start
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +90,12 @@ def test_from_parameter_that_is_not_a_slug_is_dropped(client, value):
 # --- Saving -------------------------------------------------------------------------
 
 
-def test_valid_submission_saves_and_redirects_to_thanks_without_personal_data_in_url(client, guide):
+def test_valid_submission_saves_and_redirects_to_thanks_without_personal_data_in_url(
+    client, guide, navigator
+):
     guide("naltrexone")
-    response = post(client, source="naltrexone")
+    on_duty(navigator)
+    response = post(client, source="naltrexone", best_time="any")
     assert response.status_code == 302
     assert response["Location"] == "/admissions/thanks/"
     intake = Intake.objects.get()
@@ -112,12 +115,14 @@ def test_valid_submission_saves_and_redirects_to_thanks_without_personal_data_in
     assert "Zebulonia" not in html
 
 
-def test_thanks_page_shows_the_hours_setting(client, settings):
-    settings.ADMISSIONS_HOURS = "mon-sun 07:00-23:00"
+def test_thanks_page_shows_the_hours_and_callback_settings(client, settings, navigator):
+    settings.ADMISSIONS_HOURS = "mon-sun 00:00-12:00,12:00-24:00"
     settings.ADMISSIONS_CALLBACK_MINUTES = 10
-    post(client)
+    on_duty(navigator)
+    post(client, best_time="any")
     html = client.get("/admissions/thanks/").content.decode()
-    assert "Every day, 7 am to 11 pm" in html and "within 10 minutes" in html
+    assert "Every day, midnight to noon and noon to midnight" in html
+    assert "within 10 minutes" in html
 
 
 def test_thanks_page_without_a_submission_sends_people_to_the_form(client):

@@ -248,7 +248,78 @@ def test_the_hours_text_is_derived_from_the_schedule(hours, zone, text):
     assert parse(hours, zone=zone).describe() == text
 
 
+@pytest.mark.django_db
 def test_the_pages_show_the_derived_hours(client, settings):
     settings.ADMISSIONS_HOURS = "mon-thu 09:00-17:00"
     html = client.get("/admissions/").content.decode()
-    assert "during our open hours (Monday to Thursday, 9 am to 5 pm, Eastern Time)" in html
+    assert "Navigators call back Monday to Thursday, 9 am to 5 pm, Eastern Time." in html
+
+
+# --- The first open moment within a best time to call ------------------------------
+
+MORNING, EVENING = (8 * 60, 12 * 60), (17 * 60, 20 * 60)
+
+
+def test_open_within_any_time_is_open_from():
+    schedule = parse()
+    assert schedule.open_within(at(2026, 12, 1, 10, 0), None) == at(2026, 12, 1, 10, 0)
+    assert schedule.open_within(at(2026, 12, 1, 21, 0), None) == at(2026, 12, 2, 8, 0)
+
+
+def test_open_within_a_window_open_now_is_now():
+    assert parse().open_within(at(2026, 12, 1, 9, 30), MORNING) == at(2026, 12, 1, 9, 30)
+
+
+def test_open_within_a_later_window_the_same_day_waits_for_it():
+    assert parse().open_within(at(2026, 12, 1, 9, 30), EVENING) == at(2026, 12, 1, 17, 0)
+
+
+def test_open_within_a_window_past_for_today_is_tomorrow():
+    assert parse().open_within(at(2026, 12, 1, 13, 0), MORNING) == at(2026, 12, 2, 8, 0)
+
+
+def test_open_within_skips_days_where_the_window_is_closed():
+    # Friday night, evening wanted: Saturday and Sunday close at 5 pm, so Monday.
+    assert parse().open_within(at(2026, 12, 4, 21, 0), EVENING) == at(2026, 12, 7, 17, 0)
+
+
+def test_open_within_starts_when_a_window_and_the_hours_overlap():
+    # Saturday opens at 9: a morning caller on Saturday is called from 9.
+    assert parse().open_within(at(2026, 12, 5, 7, 0), MORNING) == at(2026, 12, 5, 9, 0)
+
+
+def test_open_within_skips_a_closed_date():
+    schedule = parse(closed="2026-12-02")
+    assert schedule.open_within(at(2026, 12, 1, 13, 0), MORNING) == at(2026, 12, 3, 8, 0)
+
+
+def test_open_within_a_window_that_never_meets_the_hours_is_ignored():
+    schedule = parse("mon-fri 09:00-17:00")
+    assert schedule.open_within(at(2026, 12, 1, 18, 0), EVENING) == at(2026, 12, 2, 9, 0)
+
+
+def test_open_within_a_window_across_a_period_past_midnight():
+    schedule = parse("fri 22:00-24:00; sat 00:00-02:00")
+    assert schedule.open_within(at(2026, 12, 4, 12, 0), (0, 60)) == at(2026, 12, 5, 0, 0)
+
+
+def test_open_within_on_the_spring_forward_day_keeps_wall_clock_windows():
+    # 2027-03-14 is the day New York's clocks go forward; Sunday opens at 9 local.
+    assert parse().open_within(at(2027, 3, 14, 1, 0), MORNING) == at(2027, 3, 14, 9, 0)
+
+
+@pytest.mark.parametrize(
+    ("moment", "words"),
+    [
+        (at(2026, 12, 1, 17, 0), "5 pm today"),
+        (at(2026, 12, 2, 8, 0), "8 am tomorrow"),
+        (at(2026, 12, 7, 9, 30), "9:30 am on Monday, December 7"),
+    ],
+)
+def test_when_names_a_moment_relative_to_now(moment, words):
+    assert parse().when(moment, now=at(2026, 12, 1, 13, 0)) == words
+
+
+def test_when_reads_the_clinic_clock_for_a_time_in_another_zone():
+    moment = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)  # 8 am in New York
+    assert parse().when(moment, now=at(2026, 12, 1, 21, 0)) == "8 am tomorrow"
