@@ -234,10 +234,16 @@ class IntakeForm(forms.Form):
         return fill_token_check(self.data.get("started", ""), csrf_secret=csrf_secret)
 
     def with_new_token(self, *, csrf_secret: str) -> "IntakeForm":
-        """The same answers in a form with a fresh fill-time token, to show again."""
+        """The same answers in a form with a fresh fill-time token, to show again.
+
+        The person has filled this form once already: the new token counts as
+        shown ADMISSIONS_MIN_FILL_SECONDS ago, so pressing Send again at once,
+        however quickly, is accepted (a browser's autofill makes a first press
+        fast; the honeypot and the rate limits still stand)."""
         data = QueryDict(mutable=True)
         data.update(self.data)
-        data["started"] = fill_token(csrf_secret=csrf_secret)
+        started = time.time() - settings.ADMISSIONS_MIN_FILL_SECONDS
+        data["started"] = fill_token(csrf_secret=csrf_secret, started=started)
         return type(self)(data)
 
     def error_summary(self) -> list[tuple[str, "StrOrPromise | None", str]]:

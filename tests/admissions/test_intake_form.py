@@ -270,6 +270,24 @@ def test_form_sent_faster_than_a_person_can_fill_it_is_shown_again_not_saved(cli
     assert not Intake.objects.exists()
 
 
+def test_a_fast_person_who_presses_send_again_at_once_is_saved_and_notified(
+    client, settings, navigator, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.ADMISSIONS_MIN_FILL_SECONDS = 5
+    on_duty(navigator)
+    first = post(client, started=signed_start(client=client, seconds_ago=1))  # autofill's pace
+    assert first.status_code == 200 and first.context["notice"] == TOO_SOON
+    assert not Intake.objects.exists() and mailoutbox == []
+    again = first.context["form"].data.copy()  # what the browser sends on the second press
+    with django_capture_on_commit_callbacks(execute=True):  # the notification is queued on commit
+        second = client.post(URL, again)
+    assert second.status_code == 302 and second["Location"] == "/admissions/thanks/"
+    intake = Intake.objects.get()
+    assert intake.first_name == "Zebulonia"
+    assert [message.to for message in mailoutbox] == [[navigator.email]]
+    assert intake.reference in mailoutbox[0].body
+
+
 @pytest.mark.parametrize("started", ["", "1700000000", "garbage:abc:def", None])
 def test_missing_or_forged_start_time_is_shown_again_not_saved(client, started):
     response = post(client, started=started)
