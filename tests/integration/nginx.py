@@ -4,8 +4,9 @@ of that config (tests/integration/test_nginx.py) and the benchmark (bench/).
 
 Only what is machine-specific is replaced: ports, the certificate (a self-signed
 one made here), the cache, log and static paths, the upstream's port and where
-the proxy rules are included from. The http block around the site copies the
-defaults of Debian's /etc/nginx/nginx.conf (which still allows TLS 1.0 and 1.1).
+the proxy rules are included from; a test may replace more lines of its own
+(`changes`). The http block around the site copies the defaults of Debian's
+/etc/nginx/nginx.conf (which still allows TLS 1.0 and 1.1).
 """
 
 import datetime
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tests.harness import ARTIFACTS, ROOT, ManagedProcess, free_port, port_open, wait_until
@@ -54,8 +55,12 @@ http {{
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`.
+
+    RSA, not ECDSA: with an RSA key a client can also offer the ciphers without
+    forward secrecy (RSA key exchange), so the shipped cipher list is what
+    refuses them."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
@@ -106,9 +111,16 @@ def site_http_directives(prefix: Path, upstream_port: int) -> str:
 
 
 def site_conf(
-    prefix: Path, *, upstream_port: int, static_root: Path, http_port: int, https_port: int
+    prefix: Path,
+    *,
+    upstream_port: int,
+    static_root: Path,
+    http_port: int,
+    https_port: int,
+    changes: dict[str, str] | None = None,
 ) -> str:
-    """cardinal.conf with this run's paths and ports, on 127.0.0.1 only."""
+    """cardinal.conf with this run's paths and ports, on 127.0.0.1 only, and the
+    test's own `changes` (each shipped text, which must be there, and its stand-in)."""
     cert, key = self_signed_certificate(prefix)
     replacements = {
         **_http_part_replacements(prefix, upstream_port),
@@ -121,6 +133,7 @@ def site_conf(
         "/var/log/nginx/cardinal.access.log": str(prefix / "access.log"),
         "/srv/cardinal/staticfiles/": f"{static_root}/",
         "/etc/nginx/snippets/cardinal-proxy.conf": str(PROXY_RULES),
+        **(changes or {}),
     }
     return _replace(SITE_CONF.read_text(), replacements)
 
@@ -182,6 +195,7 @@ def shipped_site(
     env: dict[str, str] | None = None,
     name: str = "nginx-site",
     logs: Path = ARTIFACTS,
+    changes: dict[str, str] | None = None,
 ) -> tuple[NginxServer, int, int]:
     """nginx on the shipped site config (not started), and its HTTP and HTTPS ports."""
     prefix.mkdir(parents=True, exist_ok=True)
@@ -192,6 +206,7 @@ def shipped_site(
         static_root=static_root,
         http_port=http_port,
         https_port=https_port,
+        changes=changes,
     )
     server = NginxServer(prefix, nginx_conf(prefix, site, extra), https_port, env, name, logs)
     return server, http_port, https_port

@@ -2,10 +2,12 @@
 of a stand-in upstream that counts what reaches it: the micro-cache stores 200s
 only, a session cookie does not get past it while the staff marker does (and is
 rate limited), /readyz answers the load balancer's address only, client
-addresses are logged cut to their network, static files carry nosniff, and TLS
-below 1.2 is refused.
+addresses are logged cut to their network, static files carry nosniff and HSTS,
+compressed answers say "Vary: Accept-Encoding", TLS below 1.2 is refused and so
+is a cipher without forward secrecy.
 """
 
+import gzip
 import http.client
 import http.server
 import json
@@ -20,20 +22,32 @@ from pathlib import Path
 import pytest
 
 from tests.harness import free_port, wait_until
-from tests.integration.nginx import NGINX, shipped_site
+from tests.integration.nginx import NGINX, SITE_CONF, shipped_site
 
 GUIDE = "/medications/naltrexone/"
 
 # Test scaffolding, not part of the shipped config: lets a test give nginx the
 # client address to log (realip), so IPv6 and other addresses reach the map.
-# Without the header the connection's own address counts. And the OpenSSL
-# security level that still allows TLS 1.1 (OpenSSL 3 refuses it by default), so
-# that only the shipped ssl_protocols stands between a client and TLS 1.1.
+# Without the header the connection's own address counts.
 TEST_HTTP = """\
     set_real_ip_from 127.0.0.0/8;
     real_ip_header X-Test-Client-Address;
-    ssl_ciphers DEFAULT:@SECLEVEL=0;
 """
+
+# The shipped cipher list allows no cipher older than TLS 1.2, and OpenSSL 3's
+# default security level refuses TLS 1.1 as well. To prove that the shipped
+# ssl_protocols refuses it by itself, a second nginx runs the site with every
+# cipher OpenSSL has, at the security level that still allows TLS 1.1.
+SHIPPED_CIPHERS = next(
+    line.strip()
+    for line in SITE_CONF.read_text().splitlines()
+    if line.strip().startswith("ssl_ciphers ")
+)
+ALL_CIPHERS = {SHIPPED_CIPHERS: "ssl_ciphers ALL:@SECLEVEL=0;"}
+
+# Key exchange by the server's RSA key: whoever later gets the key reads a
+# recording of the session. The second is also CBC rather than AEAD.
+NOT_FORWARD_SECRET = ("AES128-GCM-SHA256", "AES256-SHA256", "AES128-SHA")
 
 
 class Upstream(http.server.ThreadingHTTPServer):
@@ -114,29 +128,47 @@ class Site:
         finally:
             connection.close()
 
-    def handshake(self, version: ssl.TLSVersion) -> str:
-        """The protocol a TLS handshake at exactly `version` agrees on."""
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_ciphers("DEFAULT:@SECLEVEL=0")
-        context.minimum_version = context.maximum_version = version
-        raw = socket.create_connection(("127.0.0.1", self.https_port), timeout=10)
-        with raw, context.wrap_socket(raw) as tls:
-            return tls.version()
+    def handshake(self, version: ssl.TLSVersion, ciphers: str = "ALL") -> tuple[str, str]:
+        return handshake(self.https_port, version, ciphers)
 
     def log_lines(self) -> list[str]:
         return self.access_log.read_text().splitlines() if self.access_log.exists() else []
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def handshake(port: int, version: ssl.TLSVersion, ciphers: str = "ALL") -> tuple[str, str]:
+    """The protocol and cipher a TLS handshake at exactly `version`, offering only
+    `ciphers` (an OpenSSL cipher list for TLS 1.2 and older), agrees on."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    # The client's own security level allows everything: what is refused, the
+    # server refused.
+    context.set_ciphers(f"{ciphers}:@SECLEVEL=0")
+    context.minimum_version = context.maximum_version = version
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with raw, context.wrap_socket(raw) as tls:
+        cipher = tls.cipher()
+        assert cipher is not None
+        return str(tls.version()), cipher[0]
+
+
+def _require_nginx() -> None:
     if not Path(NGINX).exists():
         pytest.fail(f"{NGINX} is missing: `make browser-deps` installs Debian's nginx-light")
+
+
+# Larger than gzip_min_length (1024 bytes), so that nginx compresses it.
+STYLESHEET = "".join(f".rule-{n} {{ color: #222; margin: {n}px; }}\n" for n in range(100))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    _require_nginx()
     work = tmp_path_factory.mktemp("nginx")
     static_root = work / "staticfiles"
     (static_root / "css").mkdir(parents=True)
     (static_root / "css" / "site.0123abcd.css").write_text("body { color: #222; }\n")
+    (static_root / "css" / "large.0123abcd.css").write_text(STYLESHEET)
     upstream = Upstream()
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     nginx, http_port, https_port = shipped_site(
@@ -153,6 +185,28 @@ def site(tmp_path_factory):
         nginx.stop()
         upstream.shutdown()
         upstream.server_close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def all_ciphers_port(tmp_path_factory):
+    """The HTTPS port of a second nginx on the shipped site with ALL_CIPHERS (only
+    handshakes reach it, so its upstream is a port nobody listens on)."""
+    _require_nginx()
+    work = tmp_path_factory.mktemp("nginx-all-ciphers")
+    nginx, _, https_port = shipped_site(
+        work / "nginx",
+        upstream_port=free_port(),
+        static_root=work,
+        changes=ALL_CIPHERS,
+        name="nginx-all-ciphers",
+        logs=work,
+    )
+    nginx.start()
+    try:
+        yield https_port
+    finally:
+        nginx.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -263,20 +317,59 @@ def test_the_access_log_holds_networks_not_addresses(site):
         assert address not in log
 
 
-def test_static_files_are_sent_with_nosniff(site):
+def test_static_files_are_sent_with_nosniff_and_hsts(site):
     status, headers, body = site.get("/static/css/site.0123abcd.css")
     assert status == 200 and body.startswith(b"body")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
+    # The same policy as Django's own answers with debug off (cardinal/settings.py).
+    assert headers.get_all("Strict-Transport-Security") == [
+        "max-age=31536000; includeSubDomains; preload"
+    ]
+
+
+def test_a_compressed_answer_varies_on_accept_encoding(site):
+    path = "/static/css/large.0123abcd.css"
+    status, headers, body = site.get(path, {"Accept-Encoding": "gzip"})
+    assert (status, headers["Content-Encoding"]) == (200, "gzip")
+    assert gzip.decompress(body).decode() == STYLESHEET
+    assert headers["Vary"] == "Accept-Encoding"
+    _, plain_headers, plain = site.get(path)
+    assert plain_headers["Content-Encoding"] is None and plain.decode() == STYLESHEET
 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
 def test_tls_below_1_2_is_refused(site):
-    assert site.handshake(ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
-    assert site.handshake(ssl.TLSVersion.TLSv1_3) == "TLSv1.3"
+    assert site.handshake(ssl.TLSVersion.TLSv1_2)[0] == "TLSv1.2"
+    assert site.handshake(ssl.TLSVersion.TLSv1_3)[0] == "TLSv1.3"
     for old in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
         with pytest.raises(ssl.SSLError):
             site.handshake(old)
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+def test_the_shipped_protocols_alone_refuse_tls_below_1_2(all_ciphers_port):
+    # With every cipher allowed, old ones included, TLS 1.0 and 1.1 would be
+    # possible under Debian's http block: ssl_protocols is what refuses them.
+    assert handshake(all_ciphers_port, ssl.TLSVersion.TLSv1_2)[0] == "TLSv1.2"
+    for old in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+        with pytest.raises(ssl.SSLError):
+            handshake(all_ciphers_port, old)
+
+
+def test_tls_1_2_needs_a_forward_secret_cipher(site):
+    for cipher in NOT_FORWARD_SECRET:
+        with pytest.raises(ssl.SSLError):
+            site.handshake(ssl.TLSVersion.TLSv1_2, cipher)
+    # A client offering those first and an ECDHE cipher last gets the ECDHE one.
+    offered = ":".join([*NOT_FORWARD_SECRET, "ECDHE-RSA-AES128-GCM-SHA256"])
+    assert site.handshake(ssl.TLSVersion.TLSv1_2, offered) == (
+        "TLSv1.2",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+    )
+    # Every cipher the server agrees to, whatever the client offers, is ECDHE.
+    _, agreed = site.handshake(ssl.TLSVersion.TLSv1_2)
+    assert agreed.startswith("ECDHE-"), agreed
 
 
 def test_plain_http_is_redirected_and_logged_without_the_address(site):
