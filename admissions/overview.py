@@ -39,6 +39,12 @@ MARGIN_LEFT = 44
 MARGIN_RIGHT = 8
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 28
+# The axis labels' font size (.chart__tick in static/css/admin-admissions.css),
+# in the chart's own units, and the width of one of their characters, a little
+# wider than the average of a sans-serif face, so that an estimate is never short.
+LABEL_FONT_SIZE = 11
+LABEL_CHAR_WIDTH = 0.62 * LABEL_FONT_SIZE
+LABEL_GAP = 8  # the least space between two axis labels
 
 # The rows of the table of source pages: each guide, each page of SITE_SOURCES,
 # and one row for an intake that named no page or one we do not know.
@@ -436,8 +442,28 @@ class Tick:
 
 @dataclass(frozen=True)
 class AxisLabel:
-    x: float
+    x: float  # the middle of the text
     text: str
+
+    @property
+    def width(self) -> float:
+        return label_width(self.text)
+
+
+def label_width(text: str) -> float:
+    """An upper estimate of the width of an axis label, in the chart's units."""
+    return len(text) * LABEL_CHAR_WIDTH
+
+
+def labels_apart(left: AxisLabel, right: AxisLabel) -> bool:
+    """Whether two labels, centred on their x, leave LABEL_GAP between them."""
+    return right.x - left.x >= (left.width + right.width) / 2 + LABEL_GAP
+
+
+def _axis_label(x: float, text: str) -> AxisLabel:
+    """A label centred under x, moved in as far as needed to stay inside the chart."""
+    half = label_width(text) / 2
+    return AxisLabel(x=round(min(max(x, half), CHART_WIDTH - half), 1), text=text)
 
 
 def nice_ceiling(value: float) -> float:
@@ -460,8 +486,9 @@ def bar_chart(
 ) -> dict:
     """Bars for one (label, value, text) per slot (value None: no data there),
     with a y axis, an axis label under every label_every-th slot (the slot's
-    label, or axis_labels[index]; and under the last slot without axis_labels),
-    and an optional reference line (value, text) such as the target time."""
+    label, or axis_labels[index]; and under the last slot without axis_labels,
+    in place of the label before it when the two would overlap), and an
+    optional reference line (value, text) such as the target time."""
     plot_width = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_height = CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     largest = max((value or 0 for _, value, _ in points), default=0)
@@ -484,9 +511,15 @@ def bar_chart(
                 height=round(height, 1),
             )
         )
-        if index % label_every == 0 or (axis_labels is None and index == len(points) - 1):
-            text = axis_labels[index] if axis_labels else label
-            labels.append(AxisLabel(x=round(x + slot / 2, 1), text=text))
+        last = axis_labels is None and index == len(points) - 1
+        if index % label_every == 0 or last:
+            axis_label = _axis_label(x + slot / 2, axis_labels[index] if axis_labels else label)
+            # No label overlaps another: the last day's takes the place of those
+            # too close before it; any other is left out.
+            while last and labels and not labels_apart(labels[-1], axis_label):
+                labels.pop()
+            if not labels or labels_apart(labels[-1], axis_label):
+                labels.append(axis_label)
     ticks = [
         Tick(y=round(bottom - plot_height * fraction, 1), text=_number(top * fraction))
         for fraction in (0, 0.5, 1)
@@ -514,14 +547,13 @@ def bar_chart(
 def day_bar_chart(
     points: list[tuple[date, float | None]], describe: Callable[[float | None], str], **options
 ) -> dict:
-    """One bar per day, a date under every week (every two weeks or more for
-    a longer period) and under the last day."""
-    every = 7 * max(1, math.ceil(len(points) / 70))
-    return bar_chart(
-        [(day.strftime("%b %-d"), value, describe(value)) for day, value in points],
-        label_every=every,
-        **options,
-    )
+    """One bar per day, a date under every week (every two weeks or more when
+    the dates would not fit) and under the last day."""
+    slots = [(day.strftime("%b %-d"), value, describe(value)) for day, value in points]
+    widest = max((label_width(label) for label, _, _ in slots), default=0)
+    slot = (CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(slots), 1)
+    weeks = max(1, math.ceil((widest + LABEL_GAP) / slot / 7))
+    return bar_chart(slots, label_every=7 * weeks, **options)
 
 
 def hour_text(hour: int) -> str:
