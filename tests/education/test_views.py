@@ -83,6 +83,22 @@ def test_related_medications_list_only_published_guides(client, make_guide):
     assert "/medications/third/" not in related
 
 
+def test_related_medications_name_the_fda_status_with_its_capitals(client, make_guide):
+    guide = make_guide("first")
+    guide.related.add(
+        make_guide("second", fda_status=Guide.FdaStatus.APPROVED, medication="Secondmab"),
+        make_guide("third", medication="Thirdmab"),
+    )
+    related = page(client, guide).split('id="related"', 1)[1].split("</section>", 1)[0]
+    items = [
+        re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", related)
+    ]
+    assert sorted(items) == [
+        "Secondmab: FDA-approved for alcohol use disorder",
+        "Thirdmab: off-label for alcohol use disorder",
+    ]
+
+
 def test_testimonials_show_only_with_consent_and_approval(client, make_guide):
     guide = make_guide()
     models.Testimonial.objects.create(
