@@ -152,3 +152,34 @@ def test_crisis_page_has_poison_control_and_the_alcohol_withdrawal_section(clien
     html = client.get("/crisis/").content.decode()
     assert 'href="tel:+18002221222"' in html
     assert re.search(r'id="alcohol-withdrawal"[^>]*>\s*<h2[^>]*>Alcohol withdrawal', html)
+
+
+# The condition is named "alcohol use disorder" in the guides' own words, "AUD" for
+# short only in a body that spelled it out first. An older name stays where a
+# label's or an approval's own wording is given ("... uses an older name for it,
+# alcohol dependence"), and in the titles of sources (sources.toml).
+OTHER_NAMES = re.compile(
+    r"\b(alcoholism|alcohol addiction|alcohol problems?|drinking problems?"
+    r"|alcohol dependence|alcohol-dependent)\b",
+    re.IGNORECASE,
+)
+OLDER_NAME_GIVEN = re.compile(r"[^.]*\bolder name\b[^.]*\balcohol dependence\.", re.IGNORECASE)
+ACRONYM = re.compile(r"\bAUD\b")
+
+
+@pytest.mark.parametrize("slug", SHIPPED)
+def test_the_shipped_guides_call_the_condition_alcohol_use_disorder(slug):
+    entry = SHIPPED_GUIDES[slug]
+    values = entry.values
+    shown = [values["title"], values["description"], *entry.texts()]
+    shown += [question for question, _ in entry.faqs]
+    for text in shown:
+        found = OTHER_NAMES.findall(OLDER_NAME_GIVEN.sub("", text))
+        assert not found, f"{slug}: {found} in {text[:80]!r}"
+    # Text read on its own (title, takeaways, FAQ, overdose signs) spells it out.
+    for text in [text for text in shown if text is not values["body"]]:
+        assert not ACRONYM.search(text), f"{slug}: AUD unexplained in {text[:80]!r}"
+    first = ACRONYM.search(values["body"])
+    if first:
+        spelled_out = values["body"][: first.end() + 1].lower()
+        assert spelled_out.endswith("alcohol use disorder (aud)"), slug
