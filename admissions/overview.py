@@ -270,6 +270,29 @@ def figures_by(queryset, group: str | None, counts: Mapping | None = None) -> di
     }
 
 
+def wait_percentiles(queryset, parts: Mapping[str, Q | None]) -> dict[str, Waits]:
+    """{name: Waits} of overlapping parts of the queryset (made by with_wait),
+    each given as a filter (None: all of it). In PostgreSQL one query whatever
+    the number of parts; elsewhere one query a part, interpolated in Python."""
+    if not percentiles_in_database():
+        return {
+            name: figures_by(queryset if part is None else queryset.filter(part), None)[None][1]
+            for name, part in parts.items()
+        }
+    aggregates = {}
+    for name, part in parts.items():
+        aggregates |= {
+            f"{name}_median": Percentile("wait", 0.5, filter=part),
+            f"{name}_p90": Percentile("wait", 0.9, filter=part),
+            f"{name}_reached": Count("wait", filter=part),
+        }
+    row = queryset.aggregate(**aggregates)
+    return {
+        name: Waits(row[f"{name}_median"], row[f"{name}_p90"], row[f"{name}_reached"])
+        for name in parts
+    }
+
+
 # --- Conversion by source page ------------------------------------------------------------
 
 
@@ -384,18 +407,26 @@ def _row(key: str, label: str, counts: Mapping, waits: Waits) -> SourceRow:
 
 def source_rows(intakes, now: datetime) -> dict:
     """{"rows": a SourceRow per source page, most intakes first; "guides": all
-    guides together; "total"}, for the with_wait queryset of the period."""
+    guides together; "total"}, for the with_wait queryset of the period. The
+    rows share out the intakes, so the totals' counts are their sums; the
+    totals' times to first contact take one more query."""
     counts = conversion_counts(now)
     grouped = figures_by(intakes.annotate(source=source_key()), "source", counts)
     labels = source_labels(grouped)
     rows = [_row(key, labels[key], *figures) for key, figures in grouped.items()]
     rows.sort(key=lambda row: (-row.intakes, row.label.lower()))
-    guides = figures_by(intakes.filter(guide_filter()), None, counts)[None]
+    guide_rows = [row for row in rows if row.key not in {DIRECT, *SITE_SOURCES}]
+    waits = wait_percentiles(intakes, {"guides": guide_filter(), "total": None})
     return {
         "rows": rows,
-        "guides": _row("guides", "All guides", *guides),
-        "total": _row("total", "All pages", *figures_by(intakes, None, counts)[None]),
+        "guides": _row("guides", "All guides", _sums(guide_rows), waits["guides"]),
+        "total": _row("total", "All pages", _sums(rows), waits["total"]),
     }
+
+
+def _sums(rows: list[SourceRow]) -> dict[str, int]:
+    names = ("intakes", "reached", "assessments", "admitted", "due", "within_sla")
+    return {name: sum(getattr(row, name) for row in rows) for name in names}
 
 
 def source_labels(keys: Iterable[str]) -> dict[str, str]:

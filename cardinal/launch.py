@@ -6,8 +6,8 @@ problem (a message at WARNING or above that settings do not silence):
 - Django's own, as `manage.py check --deploy` runs them (security settings, DEBUG,
   the secret key, every app's checks), with the database;
 - the clinic's, below: facts a visitor relies on (the legal name, the address,
-  the helpline, the public address), where staff are told of intakes, and the
-  medical review of every published guide.
+  the helpline, the public address, each fact of the "About our care" page),
+  where staff are told of intakes, and the medical review of every published guide.
 
 The clinic's checks are Django system checks, each registered with @launch_check
 in a registry of their own rather than Django's: `check --deploy` (and
@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.urls import reverse
 
+from cardinal import care
 from cardinal.lib.phone import phone_display, phone_e164
 
 registry = CheckRegistry()
@@ -213,3 +214,37 @@ def guide_reviews(**kwargs) -> list[checks.CheckMessage]:
             )
         )
     return found
+
+
+def _project_path(path) -> str:
+    """The path as the clinic finds it: from the project folder when it is inside it."""
+    try:
+        return str(path.relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(path)
+
+
+@launch_check
+def about_our_care(**kwargs) -> list[checks.CheckMessage]:
+    """Each fact the "About our care" page cannot show yet (cardinal/care.py), one
+    line each, naming where in CLINIC_CARE_FILE it goes."""
+    try:
+        facts = care.care_current()
+    except care.CareFileError as error:
+        return [
+            checks.Error(
+                f"The About our care page cannot be shown: {error}",
+                hint="Correct the file (its first lines say how it is written), or point "
+                "CLINIC_CARE_FILE at the clinic's copy.",
+                id="cardinal.L010",
+            )
+        ]
+    where = _project_path(facts.path)
+    return [
+        checks.Error(
+            f"The About our care page does not say {missing.what} yet.",
+            hint=f"Fill in {missing.where} in {where}.",
+            id=missing.check_id,
+        )
+        for missing in facts.missing()
+    ]

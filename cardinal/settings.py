@@ -236,6 +236,9 @@ FIELD_HASH_KEY = secret("FIELD_HASH_KEY", "local-development-hash-key", hash_key
 HELPLINE_PHONE = env_str("HELPLINE_PHONE", "(202) 555-0147")
 CLINIC_LEGAL_NAME = env_str("CLINIC_LEGAL_NAME", "Cardinal Recovery, LLC (placeholder legal name)")
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "100 Example Street, Suite 100, Springfield, ST 00000")
+# What the "About our care" page says of the clinic's care, from the file the clinic
+# fills in (cardinal/care.py); a relative path is taken from the project folder.
+CLINIC_CARE_FILE = BASE_DIR / env_str("CLINIC_CARE_FILE", "clinic/about-our-care.toml")
 # Weekly opening hours in TIME_ZONE and closed dates (format: admissions/schedule.py),
 # checked once the time zone is read below.
 ADMISSIONS_HOURS = env_str("ADMISSIONS_HOURS", "mon-fri 08:00-20:00; sat,sun 09:00-17:00")

@@ -21,7 +21,14 @@ class SiteUrlSitemap(Sitemap):
 
 class PageSitemap(SiteUrlSitemap):
     def items(self):
-        return ["home", "education:guide-list", "editorial-policy", "privacy", "crisis"]
+        return [
+            "home",
+            "education:guide-list",
+            "about-our-care",
+            "editorial-policy",
+            "privacy",
+            "crisis",
+        ]
 
     def location(self, item):
         return reverse(item)

@@ -17,6 +17,7 @@ urlpatterns = [
         name="editorial-policy",
     ),
     path("crisis/", views.PublicPage.as_view(template_name="pages/crisis.html"), name="crisis"),
+    path("about-our-care/", views.AboutCarePage.as_view(), name="about-our-care"),
     path(
         "robots.txt",
         views.PublicPage.as_view(template_name="robots.txt", content_type="text/plain"),

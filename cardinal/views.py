@@ -13,6 +13,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
+from admissions.schedule import schedule_current
+from cardinal import care
 from cardinal.context_processors import site
 from cardinal.lib.jsonld import json_ld
 from cardinal.lib.phone import tel_uri
@@ -51,6 +53,26 @@ class HomePage(PublicPage):
                 "isAcceptingNewPatients": True,
             }
         )
+        return context
+
+
+class AboutCarePage(PublicPage):
+    """What a family checks before calling: the clinic's facts (cardinal/care.py) and
+    what happens after the call, in the words of the intake pages."""
+
+    template_name = "pages/about_our_care.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["care"] = care.care_current()
+        context["admissions_hours"] = schedule_current().describe()
+        context["callback_minutes"] = settings.ADMISSIONS_CALLBACK_MINUTES
+        context["ask_on_the_call"] = care.ASK_ON_THE_CALL
+        context["navigator_questions"] = {
+            "title": care.NAVIGATOR_QUESTIONS_TITLE,
+            "url": care.NAVIGATOR_QUESTIONS_URL,
+            "home": care.NAVIGATOR_URL,
+        }
         return context
 
 

@@ -51,6 +51,7 @@ PAGES = [
     Page("privacy", "/privacy/"),
     Page("editorial-policy", "/editorial-policy/"),
     Page("crisis", "/crisis/"),
+    Page("about-our-care", "/about-our-care/"),
     Page("not-found", "/no-such-page/", status=404),
 ]
 

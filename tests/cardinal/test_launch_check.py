@@ -3,6 +3,7 @@ problem with its fix, exit status 1 while any remain and 0 once none does."""
 
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,6 +18,8 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
+# The About our care file of a clinic that has filled in every fact.
+COMPLETE_CARE_FILE = Path(__file__).with_name("about_our_care_complete.toml")
 # A clinic ready to launch, as its production environment says it.
 COMPLETE = {
     "DJANGO_DEBUG": "0",
@@ -29,6 +32,7 @@ COMPLETE = {
     "ADMISSIONS_ONCALL_EMAIL": "on-call@cardinal-recovery.org",
     "EMAIL_HOST": "smtp.cardinal-recovery.org",
     "DEFAULT_FROM_EMAIL": "Cardinal Recovery <no-reply@cardinal-recovery.org>",
+    "CLINIC_CARE_FILE": str(COMPLETE_CARE_FILE),
 }
 # What of those settings the checks read (the rest, the database and the apps
 # among them, stay the test suite's).
@@ -36,7 +40,7 @@ CHECKED = (
     "DEBUG", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "ALLOWED_HOSTS", "SITE_URL",
     "CSRF_TRUSTED_ORIGINS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "EMAIL_BACKEND",
     "DEFAULT_FROM_EMAIL", "CLINIC_LEGAL_NAME", "CLINIC_ADDRESS", "HELPLINE_PHONE",
-    "ADMISSIONS_ONCALL_EMAIL",
+    "ADMISSIONS_ONCALL_EMAIL", "CLINIC_CARE_FILE",
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from django.urls import path
 
 from cardinal.urls import urlpatterns as site_urlpatterns
 
-PUBLIC_PAGES = ["/", "/privacy/", "/editorial-policy/", "/crisis/"]
+PUBLIC_PAGES = ["/", "/privacy/", "/editorial-policy/", "/crisis/", "/about-our-care/"]
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ class Command(BaseCommand):
     help = (
         "Check that the site is ready to go live: Django's deployment checks (check --deploy) "
         "and the clinic's own (legal name, address, helpline, SITE_URL, staff mail, the "
-        "medical review of every published guide). Lists each problem with its fix and exits "
-        "with status 1 while any remain, 0 when none does."
+        "medical review of every published guide, the facts of the About our care page). "
+        "Lists each problem with its fix and exits with status 1 while any remain, 0 when "
+        "none does."
     )
     # The checks are what this command runs and reports, not a gate before it.
     requires_system_checks: list[str] = []
