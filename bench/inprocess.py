@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cardinal.settings")
 
@@ -31,6 +32,7 @@ from django.template.loader import get_template  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from admissions.models import AccessRecord, Intake, IntakeActivity  # noqa: E402
@@ -209,10 +211,15 @@ def render_parts(slug: str, n: int, warmup: int) -> dict:
 
 def admin_pages(intake: Intake, navigator: User) -> dict[str, str]:
     changelist = reverse("admin:admissions_intake_changelist")
+    overview = reverse("admin:admissions_admissionsoverview_changelist")
+    year_ago = timezone.localdate() - timedelta(days=365)
     return {
         "intake list": changelist,
         "intake page": reverse("admin:admissions_intake_change", args=[intake.pk]),
-        "overview": reverse("admin:admissions_admissionsoverview_changelist"),
+        "overview": overview,
+        # The overview's longest preset period, and its longest period of all.
+        "overview: 90 days": f"{overview}?days=90",
+        "overview: 366 days": f"{overview}?start={year_ago.isoformat()}",
         # The list's filters, search and the access log, each backed by an index.
         "list: status new": f"{changelist}?status__exact=new",
         "list: overdue": f"{changelist}?overdue=yes",
@@ -277,7 +284,7 @@ def admin(args) -> dict:
             f"  admin at {size:,} intakes: seeded {added:,} in {seeded:.0f} s; "
             + ", ".join(
                 f"{name} p95 {pages[name]['p95_ms']:.0f} ms"
-                for name in ("intake list", "intake page", "overview")
+                for name in ("intake list", "intake page", "overview", "overview: 90 days")
             ),
             file=sys.stderr,
         )

@@ -463,7 +463,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         )
     if a := results.get("admin"):
         largest = a["sizes"][-1]
-        for name in ("intake list", "intake page", "overview"):
+        for name in ("intake list", "intake page", "overview", "overview: 90 days"):
             cells = ", ".join(
                 f"{size['intakes']:,}: {size['pages'][name]['p95_ms']:.0f} ms "
                 f"{size['pages'][name]['queries']} q"

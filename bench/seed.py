@@ -28,7 +28,10 @@ BATCH = 2000
 SPAN_DAYS = 180  # intakes are spread over the last six months
 NAMES = ["Alex", "Sam", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "Jamie", "Drew", "Quinn"]
 INSURERS = ["", "", "Aetna", "Blue Cross", "Cigna", "Medicaid", "UnitedHealthcare"]
-SOURCES = ["", "baclofen", "naltrexone", "acamprosate", "gabapentin", "topiramate", "disulfiram"]
+SOURCES = [
+    *("", "home", "medications", "other"),
+    *("baclofen", "naltrexone", "acamprosate", "gabapentin", "topiramate", "disulfiram"),
+]
 SUBSTANCES = ["alcohol", "opioids", "stimulants", "alcohol,opioids", "prefer_not_to_say", ""]
 # Where intakes older than a day end up; newer ones are still being worked.
 SETTLED = [
@@ -87,6 +90,7 @@ def _intake(rng: random.Random, number: int, now, navigators: list) -> Intake:
         state=rng.choice(["NY", "NJ", "CA", "TX", "FL", ""]),
         source_page=rng.choice(SOURCES),
         created_at=created,
+        call_after=created,  # sent while admissions was open
         notified_at=created + timedelta(seconds=2),
     )
     intake.set_phone(f"+1202{number % 10_000_000:07d}")
