@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from cardinal.lib.jsonld import SHARE_IMAGE, site_asset_url
 from cardinal.lib.phone import tel_uri
 
 SAMHSA_HELPLINE = "1-800-662-4357"
@@ -14,6 +15,7 @@ def site(request=None) -> dict:
         "CLINIC_LEGAL_NAME": settings.CLINIC_LEGAL_NAME,
         "CLINIC_ADDRESS": settings.CLINIC_ADDRESS,
         "SITE_URL": settings.SITE_URL,
+        "SHARE_IMAGE_URL": site_asset_url(SHARE_IMAGE),
         "SAMHSA_HELPLINE": SAMHSA_HELPLINE,
         "SAMHSA_TEL": tel_uri(SAMHSA_HELPLINE),
     }

@@ -20,10 +20,15 @@ class SiteUrlSitemap(Sitemap):
 
 
 class PageSitemap(SiteUrlSitemap):
+    """The site's own pages: home, the guide list, the intake form and the
+    information pages. A new public page adds its URL name here."""
+
     def items(self):
         return [
             "home",
             "education:guide-list",
+            "admissions:intake",
+            # Information pages
             "about-our-care",
             "editorial-policy",
             "privacy",

@@ -1,7 +1,9 @@
 """Site-wide pages: home, static information pages, health checks, error pages."""
 
+import functools
 import logging
 import threading
+from pathlib import Path
 from time import monotonic
 
 from django.conf import settings
@@ -16,8 +18,7 @@ from django.views.generic import TemplateView
 from admissions.schedule import schedule_current
 from cardinal import care
 from cardinal.context_processors import site
-from cardinal.lib.jsonld import json_ld
-from cardinal.lib.phone import tel_uri
+from cardinal.lib.jsonld import clinic_organization, json_ld
 from education.models import Guide
 
 logger = logging.getLogger(__name__)
@@ -40,19 +41,7 @@ class HomePage(PublicPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["guides"] = Guide.objects.published().only("slug", "title", "medication")
-        context["organization_json_ld"] = json_ld(
-            {
-                "@context": "https://schema.org",
-                "@type": "MedicalOrganization",
-                "name": "Cardinal Recovery",
-                "legalName": settings.CLINIC_LEGAL_NAME,
-                "url": settings.SITE_URL + "/",
-                "telephone": tel_uri(settings.HELPLINE_PHONE).removeprefix("tel:"),
-                "address": settings.CLINIC_ADDRESS,
-                "medicalSpecialty": "Psychiatric",
-                "isAcceptingNewPatients": True,
-            }
-        )
+        context["organization_json_ld"] = json_ld(clinic_organization())
         return context
 
 
@@ -74,6 +63,25 @@ class AboutCarePage(PublicPage):
             "home": care.NAVIGATOR_URL,
         }
         return context
+
+
+# /favicon.ico, asked for by browsers and link previews whatever the page names:
+# the site's own icon (scripts/make_images.py draws it from the logo). Its address
+# carries no hash, so it is cached for a week rather than a year: a new logo
+# reaches every browser within a week.
+FAVICON = Path("static") / "img" / "favicon.ico"
+FAVICON_MAX_AGE = 7 * 24 * 3600
+
+
+@require_safe
+@cache_control(public=True, max_age=FAVICON_MAX_AGE)
+def favicon(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(_favicon_bytes(), content_type="image/vnd.microsoft.icon")
+
+
+@functools.cache
+def _favicon_bytes() -> bytes:
+    return (Path(settings.BASE_DIR) / FAVICON).read_bytes()
 
 
 @require_safe

@@ -2,9 +2,8 @@
 
 from django.urls import reverse
 
+from cardinal.lib.jsonld import ORGANIZATION_NAME, clinic_logo
 from education.models import Guide
-
-ORGANIZATION_NAME = "Cardinal Recovery"
 
 
 def _breadcrumbs(guide: Guide, site_url: str) -> dict:
@@ -43,6 +42,7 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
             "@type": "MedicalOrganization",
             "name": ORGANIZATION_NAME,
             "url": site_url + "/",
+            "logo": clinic_logo(),
         },
         "citation": [
             {

@@ -83,6 +83,15 @@ def test_related_medications_list_only_published_guides(client, make_guide):
     assert "/medications/third/" not in related
 
 
+def test_a_guide_names_its_publisher_with_the_clinics_logo(client, make_guide, settings):
+    settings.SITE_URL = "https://care.cardinal-recovery.org"
+    publisher = json_ld_graph(page(client, make_guide()))["MedicalWebPage"]["publisher"]
+    assert publisher["name"] == "Cardinal Recovery"
+    logo = publisher["logo"]
+    assert logo["url"].startswith("https://care.cardinal-recovery.org/static/img/logo")
+    assert (logo["@type"], logo["width"], logo["height"]) == ("ImageObject", 512, 512)
+
+
 def test_related_medications_name_the_fda_status_with_its_capitals(client, make_guide):
     guide = make_guide("first")
     guide.related.add(
@@ -307,7 +316,8 @@ def test_sitemap_lists_public_pages_and_published_guides_with_lastmod(client, ma
     lastmod = timezone.localdate(guide.updated_at).isoformat()
     assert entry and f"<lastmod>{lastmod}</lastmod>" in entry.group(1)
     assert "/medications/hidden/" not in xml
-    paths = ["/", "/medications/", "/editorial-policy/", "/privacy/", "/crisis/"]
+    paths = ["/", "/medications/", "/admissions/", "/about-our-care/", "/editorial-policy/"]
+    paths += ["/privacy/", "/crisis/"]
     paths.append("/medications/alpha/")
     locs = re.findall(r"<loc>(.*?)</loc>", xml)
     assert locs == [f"https://cardinal.example{path}" for path in paths]
