@@ -98,6 +98,20 @@ def broker_idle(url: str) -> bool:
         client.close()
 
 
+def lock_waiters() -> int:
+    """Sessions of the test database waiting for a lock, as they are now (inside a
+    transaction PostgreSQL would otherwise show its first look again)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
 # --- Processes ---------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from tests.integration.processes import (
     WebClient,
     broker_idle,
     database_url,
+    lock_waiters,
     open_form,
     send_form,
 )
@@ -319,16 +320,6 @@ def test_mail_server_outage_is_retried_with_backoff_and_every_mail_arrives_once(
         assert not Intake.objects.filter(requeued_at__isnull=False).exists()
     finally:
         running.beat.start()
-
-
-def lock_waiters() -> int:
-    """Database sessions of the test database waiting for a lock."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
 
 
 def received_notifications(log: str) -> list[str]:
