@@ -7,6 +7,8 @@ a message, so that a task is in the middle of its mail when the fault comes:
   (task_reject_on_worker_lost) and the mail goes out once;
 - Redis killed again and again: the worker rides each outage out, the same
   process all along, and every mail goes out once;
+- Redis killed while both pool processes are busy, their acks failing: the worker
+  reconnects (cardinal.celery.Request) and takes the next task;
 - the Celery process itself killed: scripts/keep-running starts it again.
 
 No beat runs here: its sweep, which queues again any intake left unnotified, would
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from django.db import transaction
 
 from admissions import services
 from admissions.models import Intake
@@ -39,6 +42,7 @@ from tests.integration.processes import (
     RedisServer,
     broker_idle,
     database_url,
+    lock_waiters,
     production_env,
     runner_started,
 )
@@ -214,6 +218,42 @@ def test_redis_killed_again_and_again_in_the_middle_of_a_mail_the_worker_rides_i
     notify(running, intake)
     assert_each_mailed_once(running, references)
     assert worker.running and worker.celery_pid == celery  # the same process all along
+    assert runner_started(worker.log_since(mark)) == []
+
+
+def acks_failed(log: str, count: int) -> bool:
+    """Whether the worker has tried to acknowledge `count` messages on a broker that
+    is gone: kombu logs each failure it swallows ("Couldn't ack"); with
+    cardinal.celery.Request the consumer finds its connection lost instead."""
+    return log.count("Couldn't ack") >= count or "Connection to broker lost" in log
+
+
+def test_redis_killed_while_every_pool_process_is_busy_the_worker_reconnects_for_the_next_task(
+    running, navigator, monkeypatch
+):
+    smtp, redis, worker = running.smtp, running.redis, running.worker
+    celery = worker.celery_pid
+    mark = worker.log_mark()
+    busy = [save_intake(monkeypatch) for _ in range(2)]
+    # Both pool processes at work, waiting for rows a navigator's change holds. With
+    # one message prefetched per process, the worker takes no other meanwhile, so
+    # it is not reading from Redis when Redis goes.
+    with transaction.atomic():
+        list(Intake.objects.select_for_update().filter(pk__in=[i.pk for i in busy]))
+        for intake in busy:
+            notify(running, intake)
+        wait_until(lambda: lock_waiters() == 2, 20, what="both tasks to wait for their rows")
+        redis.kill()
+    # Both tasks end while Redis is down, and their acknowledgements fail.
+    wait_until(lambda: len(smtp.messages) == 2, 20, what="the two mails")
+    wait_until(lambda: acks_failed(worker.log_since(mark), 2), 20, what="the failed acks")
+    redis.start()
+
+    intake = save_intake(monkeypatch)  # the next task, queued once Redis is back
+    notify(running, intake)
+    wait_until(lambda: len(smtp.messages) == 3, 20, what="the worker to take the next task")
+    assert_each_mailed_once(running, {*(i.reference for i in busy), intake.reference})
+    assert worker.running and worker.celery_pid == celery  # it reconnected, the same process
     assert runner_started(worker.log_since(mark)) == []
 
 
