@@ -45,6 +45,9 @@ upgrade: $(VENV)/.dev
 # Production is the settings' default: the targets that run on the embedded
 # defaults (SQLite, development keys) ask for debug explicitly.
 LOCAL := DJANGO_DEBUG=1
+# The public origin of `make run` (links in staff mail, canonical URLs, the
+# sitemap): the port it serves on, unless SITE_URL is set.
+RUN_SITE_URL = $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
 run: $(VENV)/.runtime
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput
@@ -55,7 +58,7 @@ run: $(VENV)/.runtime
 	@echo "  (a superuser in the Navigators group) with:  make staff"
 	@echo "  Intake notifications print below, as mail to the console."
 	@echo
-	$(LOCAL) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(LOCAL) SITE_URL='$(RUN_SITE_URL)' $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 staff: $(VENV)/.runtime
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput

@@ -164,7 +164,11 @@ SESSION_ENGINE = "cardinal.sessions"
 
 # --- Celery -----------------------------------------------------------------
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis, tasks run in-process (eager). Celery still takes a producer from
+# the broker's pool to queue an eager task: the in-memory broker is named with a
+# host, as kombu wants every broker address to be ("memory://" alone logs "No
+# hostname was supplied" on the first task of every process).
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
