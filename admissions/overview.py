@@ -33,6 +33,7 @@ from admissions.models import Intake, IntakeActivity
 DEFAULT_DAYS = 30
 PRESET_DAYS = (7, 30, 90)
 MAX_DAYS = 366
+ISO_DATE = "%Y-%m-%d"  # what a date picker sends
 CHART_WIDTH = 640
 CHART_HEIGHT = 220
 MARGIN_LEFT = 44
@@ -100,6 +101,24 @@ def _day_text(day: date) -> str:
     return day.strftime("%b %-d, %Y")
 
 
+class DatePicker(forms.DateInput):
+    """<input type="date">, which holds an ISO date or nothing: a value sent that
+    is not a date is left out (the form's error says why)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=ISO_DATE)
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = datetime.strptime(value, ISO_DATE).date()
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
 class PeriodForm(forms.Form):
     """The period of the overview, from the page's query string: ?days=7, 30 or
     90, or ?start=&end= (dates, end at the latest today; the end may be left
@@ -115,13 +134,15 @@ class PeriodForm(forms.Form):
     start = forms.DateField(
         label="From",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker,
+        input_formats=[ISO_DATE],
         error_messages={"invalid": "Enter the first day as a date, for example 2026-11-01."},
     )
     end = forms.DateField(
         label="To",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker,
+        input_formats=[ISO_DATE],
         error_messages={"invalid": "Enter the last day as a date, for example 2026-11-30."},
     )
 

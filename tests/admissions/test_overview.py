@@ -278,6 +278,9 @@ def test_a_refused_period_is_explained_on_the_page(client, supervisor):
     assert "The first day must be on or before the last day." in html
     assert "Intakes submitted in the last 30 days" in html
     assert 'value="2026-11-05"' in html  # what was typed is kept
+    html = client.get(OVERVIEW, {"start": "next week"}).content.decode()
+    assert "Enter the first day as a date, for example 2026-11-01." in html
+    assert re.search(r'<input type="date" name="start" max="[0-9-]+" aria-invalid="true"', html)
 
 
 def test_an_empty_period_says_so(client, supervisor):
