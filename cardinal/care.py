@@ -68,8 +68,9 @@ LEVELS = {
     ),
 }
 
-# The Navigator's questions to ask a provider, in our own words, in its order; the
-# clinic answers each under [answers] with the key.
+# Questions to ask a provider, in our own words, after the Navigator's advice (its
+# first two, availability and cost, follow its page; the others cover the signs of
+# quality care it describes); the clinic answers each under [answers] with the key.
 QUESTIONS = {
     "availability": "Are you taking new patients, and how soon could treatment begin?",
     "cost": "What will treatment cost, and how much of it will insurance pay?",
