@@ -1,6 +1,8 @@
 """Independent quality checkers for rendered pages, wrapped for the browser tests.
 
-- run_axe(page): axe-core's WCAG 2.0/2.1 A and AA rules, run inside the page.
+- run_axe(page): axe-core's WCAG 2.0/2.1 A and AA rules, run inside the page;
+  run_axe(page, AXE_BEST_PRACTICE): its best-practice rules (every content inside a
+  landmark, one main, unique landmark names, heading order, ...).
 - run_vnu({name: html}): the Nu Html Checker over many documents in one Java run.
 - horizontal_overflow(page): how many CSS px the page scrolls sideways.
 - small_tap_targets(page): visible controls smaller than 24x24 CSS px (WCAG 2.5.8).
@@ -26,6 +28,7 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+AXE_BEST_PRACTICE = ("best-practice",)
 MIN_TARGET_PX = 24
 INTERACTIVE = "a[href], button, input, select, textarea, summary, [role=button]"
 

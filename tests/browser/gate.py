@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from education.loader import DEFAULT_CONTENT_DIR, read_content
 from tests.browser.checkers import (
+    AXE_BEST_PRACTICE,
     Problem,
     assert_clean,
     horizontal_overflow,
@@ -177,6 +178,7 @@ def inspect(tab, page: Page, viewport: str) -> dict[str, list[Problem]]:
     png = save_screenshot(tab, f"{page.name}-{viewport}").read_bytes()
     return {
         "axe": run_axe(tab),
+        "axe-best-practice": run_axe(tab, AXE_BEST_PRACTICE),
         "overflow": overflow(tab, png),
         "tap-targets": small_tap_targets(tab),
         "structure": structure(tab),

@@ -1,8 +1,9 @@
 """Every public page meets WCAG 2.1 AA, is valid HTML and fits a phone, in a real browser.
 
 The pages and how they are walked are in tests/browser/gate.py: each page is
-checked at PHONE and DESKTOP with axe-core, for sideways scrolling, tap target
-size, one h1 and the landmarks, and its HTML (as served) with the Nu Html Checker.
+checked at PHONE and DESKTOP with axe-core (its WCAG A and AA rules, and its
+best-practice rules), for sideways scrolling, tap target size, one h1 and the
+landmarks, and its HTML (as served) with the Nu Html Checker.
 The keyboard tests below drive the menu and the focus ring on the home page.
 """
 
@@ -28,6 +29,14 @@ def test_html_has_no_validator_errors(gate, page):
 @pytest.mark.parametrize("view", PAGE_VIEWS)
 def test_no_wcag_a_or_aa_violations(gate, view):
     gate.findings[view].assert_clean("axe")
+
+
+@pytest.mark.parametrize("view", PAGE_VIEWS)
+def test_no_axe_best_practice_violations(gate, view):
+    # Content outside the landmarks (the crisis strip, the call button), landmarks
+    # named alike, headings out of order...: not WCAG failures, but what a screen
+    # reader user moving by landmark or heading trips over.
+    gate.findings[view].assert_clean("axe-best-practice")
 
 
 @pytest.mark.parametrize("view", PAGE_VIEWS)

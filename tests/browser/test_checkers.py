@@ -49,6 +49,21 @@ def test_axe_reports_missing_alt_missing_label_and_low_contrast(broken_page):
     assert "[label] input: Form elements must have labels (critical). Fix any of" in report
 
 
+OUTSIDE_LANDMARKS = """<!doctype html><html lang="en"><head><title>Strip</title></head>
+<body><div class="strip">In crisis? Call 988.</div><header><p>Site</p></header>
+<main><h1>Page</h1></main><a class="fab" href="tel:988">Call 988</a></body></html>"""
+
+
+def test_axe_best_practice_reports_content_outside_landmarks_that_wcag_rules_pass(browser):
+    with new_tab(browser, viewport=PHONE, bypass_csp=True) as page:
+        page.set_content(OUTSIDE_LANDMARKS)
+        assert checkers.run_axe(page) == []
+        found = by_rule(checkers.run_axe(page, checkers.AXE_BEST_PRACTICE))
+        page.set_content(VALID)
+        assert checkers.run_axe(page, checkers.AXE_BEST_PRACTICE) == []
+    assert sorted(p.target for p in found["region"]) == ["a", "div"]  # the fab, the strip
+
+
 def test_axe_raises_when_the_page_policy_blocks_it(browser):
     with new_tab(browser) as page:  # no bypass_csp: the policy below applies
         page.set_content(

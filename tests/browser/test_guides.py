@@ -32,7 +32,9 @@ def test_visitor_reads_the_baclofen_guide_checks_a_source_and_finds_the_callback
         )
         page.locator(".compare-table").get_by_role("link", name="Baclofen", exact=True).click()
         expect(page).to_have_url(site_url + "/medications/baclofen/")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Baclofen for alcohol use disorder")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Baclofen for alcohol use disorder"
+        )
         expect(page.locator(".guide__review")).not_to_contain_text("Medically reviewed by")
         expect(page.locator(".fda-badge--off-label")).to_be_visible()
 
