@@ -548,7 +548,7 @@ def bar_chart(
     slot = plot_width / max(len(points), 1)
     bottom = MARGIN_TOP + plot_height
     bars = []
-    labels = []
+    labels: list[AxisLabel] = []
     for index, (label, value, text) in enumerate(points):
         height = plot_height * (value or 0) / top
         x = MARGIN_LEFT + index * slot
