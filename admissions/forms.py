@@ -61,6 +61,18 @@ US_STATES = [
 ]  # fmt: skip
 
 
+# What the error summary calls a question whose label is itself a question or has a
+# note: "Voicemail: Choose yes or no." reads right where "Is it OK to leave a
+# voicemail?: ..." would not. Other labels are used as they are, less " (optional)".
+SUMMARY_NAMES = {
+    "contact_method": "How to reach you first",
+    "voicemail_ok": "Voicemail",
+    "who_needs_help": "Who needs help",
+    "message": "Your message",
+    "consent": "Consent to be contacted",
+}
+
+
 def no_control_characters(value: str) -> None:
     """Reject invisible control characters (the message says which field, never the value)."""
     for char in value:
@@ -84,6 +96,7 @@ class PhoneField(forms.CharField):
     """A phone number, US by default, cleaned to E.164 (+12025550147)."""
 
     default_error_messages = {
+        "required": "Enter a phone number we can call.",
         "invalid": "Enter a phone number we can call, for example (202) 555-0147.",
     }
 
@@ -118,6 +131,7 @@ class IntakeForm(forms.Form):
         help_text="Or any name you would like us to use.",
         validators=[no_control_characters, one_line],
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": "Enter your first name, or any name we can call you by."},
     )
     phone = PhoneField(
         label="Phone number",
@@ -127,35 +141,57 @@ class IntakeForm(forms.Form):
         label="How should we reach you first?",
         choices=Intake.ContactMethod.choices,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a phone call or a text message.",
+            "invalid_choice": "Choose a phone call or a text message.",
+        },
     )
     best_time = forms.ChoiceField(
-        label="Best time to call", choices=Intake.BestTime.choices, widget=forms.RadioSelect
+        label="Best time to call",
+        choices=Intake.BestTime.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a time of day, or any time.",
+            "invalid_choice": "Choose a time of day, or any time.",
+        },
     )
     voicemail_ok = forms.TypedChoiceField(
         label="Is it OK to leave a voicemail?",
         choices=[("yes", "Yes"), ("no", "No, please don't")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose yes or no.", "invalid_choice": "Choose yes or no."},
     )
     who_needs_help = forms.ChoiceField(
-        label="Who needs help?", choices=Intake.WhoNeedsHelp.choices, widget=forms.RadioSelect
+        label="Who needs help?",
+        choices=Intake.WhoNeedsHelp.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose who the help is for.",
+            "invalid_choice": "Choose who the help is for.",
+        },
     )
     email = forms.EmailField(
         label="Email (optional)",
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "invalid": "Enter an email address like name@example.com, or leave it empty."
+        },
     )
     state = forms.ChoiceField(
         label="State you live in (optional)",
         required=False,
         choices=[("", "Choose a state")] + US_STATES,
+        error_messages={"invalid_choice": "Choose a state from the list, or leave it empty."},
     )
     substances = forms.MultipleChoiceField(
         label="Substances of concern (optional)",
         required=False,
         choices=Intake.Substance.choices,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Tick only choices from the list."},
     )
     insurance_provider = forms.CharField(
         label="Insurance provider (optional)",
@@ -256,7 +292,7 @@ class IntakeForm(forms.Form):
             anchor = bound.auto_id
             if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
                 anchor = f"{anchor}_0"
-            label = "Consent to be contacted" if name == "consent" else field.label
+            label = SUMMARY_NAMES.get(name) or str(field.label).removesuffix(" (optional)")
             items.append((anchor, label, str(self.errors[name][0])))
         return items
 
