@@ -160,3 +160,10 @@ def test_database_outage_answers_friendly_503(client, settings):
     html = response.content.decode()
     assert "call us" in html.lower() and 'href="tel:' in html
     assert "could not connect" not in html
+
+
+def test_the_home_page_claims_no_review_that_did_not_happen(client):
+    html = client.get("/").content.decode()
+    assert "is reviewed by a clinician" not in html
+    assert "says whether a clinician has reviewed it" in html
+    assert 'href="/editorial-policy/"' in html
