@@ -13,7 +13,6 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django import forms
 from django.apps import apps
@@ -29,9 +28,6 @@ from django.utils.safestring import mark_safe
 from admissions import consent
 from admissions.models import Intake
 from cardinal.lib.phone import phone_e164
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 STARTED_SALT = "admissions.intake.started"
 SOURCE_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -282,7 +278,7 @@ class IntakeForm(forms.Form):
         data["started"] = fill_token(csrf_secret=csrf_secret, started=started)
         return type(self)(data)
 
-    def error_summary(self) -> list[tuple[str, "StrOrPromise | None", str]]:
+    def error_summary(self) -> list[tuple[str, str, str]]:
         """(anchor id, label, first error) for each field with errors, in form order."""
         items = []
         for name, field in self.fields.items():
