@@ -4,7 +4,7 @@ The charts are drawn on the server as SVG: no script, no inline style. This
 module computes the numbers (aggregated in the database) and the shapes; the
 template only places them.
 
-Everything but the overdue count and the status funnel covers one period of
+Everything but the overdue count covers one period of
 submission dates (PeriodForm: the last 7, 30 or 90 days, or two dates).
 Time to first contact runs from the moment the target clock starts
 (`sla_start`) to the first contact; percentiles are PostgreSQL's
@@ -693,11 +693,10 @@ def build(query: Mapping | None = None, now: datetime | None = None) -> dict:
     form = PeriodForm(query, today=now.date())
     period = form.period()
     # Anonymised intakes have lost their source page and their times.
-    intakes = with_wait(
-        Intake.objects.filter(
-            created_at__gte=period.since, created_at__lt=period.until, anonymised_at__isnull=True
-        )
+    in_period = Intake.objects.filter(
+        created_at__gte=period.since, created_at__lt=period.until, anonymised_at__isnull=True
     )
+    intakes = with_wait(in_period)
 
     zone = timezone.get_default_timezone()
     by_day = figures_by(
@@ -726,7 +725,7 @@ def build(query: Mapping | None = None, now: datetime | None = None) -> dict:
         "wait": wait,
         "by_hour": hour_chart(intakes),
         "sources": sources,
-        "funnel": funnel_chart(Intake.objects.count_by_status()),
+        "funnel": funnel_chart(in_period.count_by_status()),
         "overdue_count": Intake.objects.overdue(now).count(),
         "total_count": sources["total"].intakes,
         "median_text": sources["total"].median_text,

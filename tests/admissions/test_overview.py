@@ -186,6 +186,7 @@ def test_a_chosen_number_of_days_ends_today_and_starts_at_midnight(submitted):
     assert len(page["per_day"]["bars"]) == 7 and len(page["wait"]["bars"]) == 7
     assert page["per_day"]["bars"][0].label == "Nov 14"
     assert [preset["current"] for preset in page["period_presets"]] == [True, False, False]
+    assert [(row["label"], row["count"]) for row in page["funnel"]["rows"]][2] == ("Contacted", 1)
     assert overview.build(now=NOW)["total_count"] == 2  # 30 days by default
 
 
