@@ -16,7 +16,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from admissions import export, overview, roles, services
+from admissions import crypto, export, overview, roles, services
 from admissions.models import (
     AccessRecord,
     AdmissionsOverview,
@@ -34,6 +34,7 @@ from admissions.models import (
     IntakeActivity,
     normalise_reference,
 )
+from admissions.schedule import schedule_current
 from cardinal.lib.phone import phone_display, phone_e164
 
 PERSONAL_DATA_PERMISSION = roles.PERSONAL_DATA_PERMISSION
@@ -52,6 +53,60 @@ def short_age(delta) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60} h {minutes % 60:02d} min"
     return f"{minutes // (24 * 60)} days"
+
+
+# --- The navigator's queue ---------------------------------------------------------
+# The intake list opens on "My queue" for members of the Navigators group (who
+# are given intakes): theirs and the unassigned ones, awaiting contact, by due
+# time. Everyone else (supervisors watching the whole floor, superusers) opens on
+# "All intakes", as does a search, which looks through every intake.
+QUEUE_PARAMETER = "queue"
+MY_QUEUE, ALL_INTAKES = "mine", "all"
+# By due time (call_after plus the SLA, so overdue first); at equal due time the
+# unassigned first: nobody else owns them, and the intakes that came in while
+# nobody was on duty all fall due at the opening. Then who asked first.
+MY_QUEUE_ORDERING = ["call_after", F("assigned_to").asc(nulls_first=True), "created_at", "pk"]
+
+
+def queue_shown(request) -> str:
+    """MY_QUEUE or ALL_INTAKES: the `queue` the address asks for, or the default
+    (decided once per request)."""
+    if not hasattr(request, "_intake_queue"):
+        chosen = request.GET.get(QUEUE_PARAMETER)
+        if chosen not in (MY_QUEUE, ALL_INTAKES):
+            searching = request.GET.get("q") or "phone_search" in request.GET
+            navigator = request.user.groups.filter(name=roles.NAVIGATORS_GROUP).exists()
+            chosen = MY_QUEUE if navigator and not searching else ALL_INTAKES
+        request._intake_queue = chosen
+    return request._intake_queue
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """My queue (mine and unassigned, awaiting contact) or all intakes; no
+    "All" entry of its own, since no choice in the address means the default."""
+
+    title = "queue"
+    parameter_name = QUEUE_PARAMETER
+
+    def lookups(self, request, model_admin):
+        return [(MY_QUEUE, "My queue"), (ALL_INTAKES, "All intakes")]
+
+    def value(self):
+        # The facet counts set each choice in turn; otherwise the default applies.
+        chosen = self.used_parameters.get(self.parameter_name)
+        return chosen if chosen in (MY_QUEUE, ALL_INTAKES) else queue_shown(self.request)
+
+    def choices(self, changelist):
+        choices = super().choices(changelist)
+        next(choices)  # Django's "All": the default, which is one of the two
+        yield from choices
+
+    def queryset(self, request, queryset):
+        if self.value() == MY_QUEUE:
+            return queryset.awaiting_contact().filter(
+                Q(assigned_to=request.user) | Q(assigned_to__isnull=True)
+            )
+        return queryset
 
 
 class AssigneeFilter(admin.SimpleListFilter):
@@ -92,6 +147,25 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SourcePageFilter(admin.SimpleListFilter):
+    """The page that sent the person, as recorded (?from=...); none: they came
+    straight to the form."""
+
+    title = "source page"
+    parameter_name = "source_page"
+    # Addresses written for the field's own filter, which lookup_allowed took too.
+    also_allowed = ("source_page__exact",)
+
+    def lookups(self, request, model_admin):
+        pages = Intake.objects.order_by("source_page").values_list("source_page", flat=True)
+        return [(page, page or "None (straight to the form)") for page in pages.distinct()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(source_page=self.value())
+
+
 class PhoneSearchFilter(admin.SimpleListFilter):
     """The intakes the last phone search found (PHONE_SEARCH_SESSION_KEY), of
     those whose details the user may still see."""
@@ -112,6 +186,14 @@ class PhoneSearchFilter(admin.SimpleListFilter):
 
 
 class IntakeChangeList(ChangeList):
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        super().__init__(request, *args, **kwargs)
+
+    def _get_default_ordering(self):
+        # The column headers mark the order the list is in: My queue's own.
+        return self.model_admin.get_ordering(self.request)
+
     def get_queryset(self, request, exclude_parameters=None):
         # The list shows no personal field: do not even load (and decrypt) them.
         queryset = super().get_queryset(request, exclude_parameters)
@@ -162,26 +244,38 @@ class LogActivityInline(admin.StackedInline):
 class IntakeAdmin(admin.ModelAdmin):
     form = IntakeAdminForm
     inlines = [LogActivityInline]
+    # When to call first: on a phone the columns past the first few need a scroll.
     list_display = [
         "reference",
+        "call_after_when",
+        "due_when",
         "status",
         "assigned_to",
         "age",
-        "overdue_badge",
         "source_page",
-        "created_at",
     ]
-    list_filter = ["status", AssigneeFilter, OverdueFilter, "source_page", PhoneSearchFilter]
+    list_filter = [
+        QueueFilter,
+        "status",
+        AssigneeFilter,
+        OverdueFilter,
+        SourcePageFilter,
+        PhoneSearchFilter,
+    ]
     list_select_related = ["assigned_to"]
     list_per_page = 50
     ordering = ["-created_at"]
     show_full_result_count = False
     search_fields = ["reference"]  # see get_search_results: exact matches only
     search_help_text = (
-        "A reference (CR-7K3F9Q) or a phone number. A phone number is matched exactly "
-        "and never appears in the page address."
+        "A reference (CR-7K3F9Q) or a phone number, looked for among all intakes. A phone "
+        "number is matched exactly and never appears in the page address."
     )
     actions = ["assign_to_me", "mark_contacted", "export_csv"]
+    # The list fetches itself again this often (static/js/admin-queue.js).
+    refresh_seconds = 30
+    # The earlier intakes from the same phone listed on an intake's page.
+    earlier_intakes_shown = 20
 
     class Media:
         css = {"all": ["css/admin-admissions.css"]}
@@ -205,7 +299,7 @@ class IntakeAdmin(admin.ModelAdmin):
             if isinstance(item, str):
                 allowed |= {item, f"{item}{LOOKUP_SEP}exact", f"{item}{LOOKUP_SEP}isnull"}
             elif isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
-                allowed.add(item.parameter_name)
+                allowed |= {item.parameter_name, *getattr(item, "also_allowed", ())}
         return lookup in allowed and super().lookup_allowed(lookup, value, request)
 
     def _access(self, request, obj) -> dict:
@@ -227,15 +321,46 @@ class IntakeAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return IntakeChangeList
 
+    def get_ordering(self, request):
+        if queue_shown(request) == MY_QUEUE:
+            return MY_QUEUE_ORDERING
+        return super().get_ordering(request)
+
+    def changelist_view(self, request, extra_context=None):
+        """The list, titled for the queue shown, with the number of its intakes
+        awaiting contact in the page title ("(3 waiting) My queue | ...")."""
+        mine = queue_shown(request) == MY_QUEUE
+        context = {
+            "title": "My queue" if mine else "All intakes",
+            "refresh_seconds": self.refresh_seconds,
+            "zone_name": schedule_current().zone_name,
+            **(extra_context or {}),
+        }
+        response = super().changelist_view(request, context)
+        shown = getattr(response, "context_data", None)  # a redirect after an action has none
+        if shown and "cl" in shown:
+            shown["waiting"] = shown["cl"].queryset.awaiting_contact().count()
+        return response
+
     @admin.display(description="age", ordering="created_at")
     def age(self, obj):
         return short_age(obj.age())
 
-    @admin.display(description="overdue")
-    def overdue_badge(self, obj):
-        if obj.is_overdue():
-            return format_html('<span class="overdue-badge">{}</span>', "Overdue")
-        return ""
+    @admin.display(description="call after", ordering="call_after")
+    def call_after_when(self, obj):
+        return schedule_current().when(obj.call_after, timezone.now())
+
+    @admin.display(description="due by", ordering="call_after")
+    def due_when(self, obj):
+        """When the SLA runs out, for an intake still awaiting contact; past it,
+        with an "Overdue" badge."""
+        if not obj.is_awaiting_contact():
+            return "-"
+        now = timezone.now()
+        due = schedule_current().when(obj.contact_due_at, now)
+        if obj.is_overdue(now):
+            return format_html('{} <span class="overdue-badge">{}</span>', due, "Overdue")
+        return due
 
     def get_search_results(self, request, queryset, search_term):
         """Exact reference only: encrypted fields cannot be searched, and phone
@@ -307,6 +432,9 @@ class IntakeAdmin(admin.ModelAdmin):
         else:
             person = ["personal_data_hidden"]
         timeline = "timeline" if visible else "timeline_no_notes"
+        earlier = []
+        if self._shows_earlier_intakes(request, obj):
+            earlier = [("Earlier intakes from this phone", {"fields": ["earlier_intakes"]})]
         return [
             (
                 None,
@@ -317,6 +445,8 @@ class IntakeAdmin(admin.ModelAdmin):
                         "assigned_to",
                         "created_at",
                         "age",
+                        "call_after_full",
+                        "due_full",
                         "first_contacted_at",
                         "notified_at",
                         "escalated_at",
@@ -324,6 +454,7 @@ class IntakeAdmin(admin.ModelAdmin):
                 },
             ),
             ("The person", {"fields": person}),
+            *earlier,
             (
                 "How to contact them",
                 {
@@ -356,6 +487,59 @@ class IntakeAdmin(admin.ModelAdmin):
         if db_field.name == "assigned_to":
             kwargs["queryset"] = roles.active_members(roles.NAVIGATORS_GROUP)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="call after")
+    def call_after_full(self, obj):
+        schedule = schedule_current()
+        return f"{schedule.when(obj.call_after, timezone.now())} ({schedule.zone_name})"
+
+    @admin.display(description="contact due by")
+    def due_full(self, obj):
+        if not obj.is_awaiting_contact():
+            return "-"
+        schedule = schedule_current()
+        return f"{schedule.when(obj.contact_due_at, timezone.now())} ({schedule.zone_name})"
+
+    @admin.display(description="earlier intakes")
+    def earlier_intakes(self, obj):
+        """Filled in by render_change_form (_earlier_intakes), which records it."""
+        return render_to_string(
+            "admin/admissions/intake/earlier_intakes.html", obj._earlier_intakes
+        )
+
+    def _shows_earlier_intakes(self, request, obj) -> bool:
+        """The panel is for those who may see this intake's personal details:
+        which earlier intakes are the same person's is personal data too."""
+        return obj is not None and not obj.anonymised_at and self._access(request, obj)["personal"]
+
+    def _earlier_intakes(self, request, obj) -> dict:
+        """The intakes sent from this intake's phone number (its keyed hash under
+        any FIELD_HASH_KEY) before it. Like the phone search, only those whose
+        personal details the user may see are named and linked; the others are
+        only counted. One SEARCH access record per intake named or counted, with
+        the hash searched for; none when there is no earlier intake."""
+        limit = self.earlier_intakes_shown
+        found = list(
+            Intake.objects.with_phone(obj.phone)
+            .filter(created_at__lt=obj.created_at)
+            .exclude(pk=obj.pk)
+            .only("pk", "reference", "status", "created_at", "assigned_to_id")
+            .order_by("-created_at", "-pk")[: limit + 1]
+        )
+        more = len(found) > limit
+        found = found[:limit]
+        shown = [intake for intake in found if intake.personal_data_visible_to(request.user)]
+        others = len(found) - len(shown)
+        if found:
+            services.access_records_write(
+                user=request.user,
+                action=AccessRecord.Action.SEARCH,
+                intake_ids=[intake.pk for intake in found],
+                detail=f"earlier intakes from the same phone as {obj.reference}: "
+                f"{len(shown)} shown, {others} counted",
+                phone_hash=crypto.phone_hash(obj.phone),
+            )
+        return {"shown": shown, "others": others, "more": more, "limit": limit}
 
     @admin.display(description="phone")
     def phone_link(self, obj):
@@ -416,6 +600,8 @@ class IntakeAdmin(admin.ModelAdmin):
             services.access_record_write(
                 user=request.user, action=AccessRecord.Action.VIEW, intake=obj
             )
+            if self._shows_earlier_intakes(request, obj):
+                obj._earlier_intakes = self._earlier_intakes(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):

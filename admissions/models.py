@@ -269,12 +269,13 @@ class Intake(models.Model):
         labels = dict(self.Substance.choices)
         return [labels.get(code, code) for code in self.substance_list]
 
+    def is_awaiting_contact(self) -> bool:
+        """Nobody has reached the person yet and the intake still expects a call
+        (IntakeQuerySet.awaiting_contact)."""
+        return self.first_contacted_at is None and self.status in self.AWAITING_CONTACT_STATUSES
+
     def is_overdue(self, now=None) -> bool:
-        return (
-            self.first_contacted_at is None
-            and self.status in self.AWAITING_CONTACT_STATUSES
-            and self.call_after < self.sla_cutoff(now)
-        )
+        return self.is_awaiting_contact() and self.call_after < self.sla_cutoff(now)
 
     @property
     def contact_due_at(self):

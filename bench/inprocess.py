@@ -214,7 +214,8 @@ def admin_pages(intake: Intake, navigator: User) -> dict[str, str]:
     overview = reverse("admin:admissions_admissionsoverview_changelist")
     year_ago = timezone.localdate() - timedelta(days=365)
     return {
-        "intake list": changelist,
+        "intake list": changelist,  # All intakes: the bench signs in as a superuser
+        "list: my queue": f"{changelist}?queue=mine",  # the unassigned, by due time
         "intake page": reverse("admin:admissions_intake_change", args=[intake.pk]),
         "overview": overview,
         # The overview's longest preset period, and its longest period of all.
@@ -228,7 +229,7 @@ def admin_pages(intake: Intake, navigator: User) -> dict[str, str]:
         "list: unassigned": f"{changelist}?assignee=none",
         "list: from a guide": f"{changelist}?source_page=baclofen",
         "list: by reference": f"{changelist}?q={intake.reference}",
-        "list: oldest first": f"{changelist}?o=7",
+        "list: oldest first": f"{changelist}?o=6",  # by age
         "access records": reverse("admin:admissions_accessrecord_changelist"),
     }
 

@@ -41,6 +41,33 @@ def navigator(django_user_model):
 
 
 @pytest.fixture
+def make_intake():
+    """make_intake(**overrides): an intake sent through the form's service, with the
+    distinctive personal values of tests/admissions/helpers.py."""
+    from admissions import services
+    from tests.admissions.helpers import PERSONAL, PHONE_E164
+
+    def make(**overrides):
+        values = {
+            "first_name": PERSONAL["first_name"],
+            "phone": PHONE_E164,
+            "who_needs_help": "self",
+            "best_time": "any",
+            "voicemail_ok": True,
+            "contact_method": "call",
+            "email": PERSONAL["email"],
+            "insurance_provider": PERSONAL["insurance_provider"],
+            "insurance_member_id": PERSONAL["insurance_member_id"],
+            "message": PERSONAL["message"],
+            "consent_page": "/admissions/",
+        }
+        values.update(overrides)
+        return services.intake_submit(**values)
+
+    return make
+
+
+@pytest.fixture
 def two_factor_off(settings):
     """Staff go straight to the admin; two-factor sign-in has tests of its own."""
     settings.STAFF_REQUIRE_2FA = False

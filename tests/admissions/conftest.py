@@ -1,13 +1,12 @@
-"""Fixtures of the admissions tests: people with roles and intakes.
+"""Fixtures of the admissions tests: people with roles, and guides.
 
-The `navigator` (nora) and `two_factor_off` fixtures come from tests/conftest.py.
+The `navigator` (nora), `make_intake` and `two_factor_off` fixtures come from
+tests/conftest.py.
 """
 
 import pytest
 
-from admissions import services
 from admissions.roles import SUPERVISORS_GROUP
-from tests.admissions.helpers import PERSONAL, PHONE_E164
 from tests.factories import make_user
 
 
@@ -21,28 +20,6 @@ def supervisor():
 def editor():
     """A content editor: staff, but no admissions permission."""
     return make_user("eddie")
-
-
-@pytest.fixture
-def make_intake():
-    def make(**overrides):
-        values = {
-            "first_name": PERSONAL["first_name"],
-            "phone": PHONE_E164,
-            "who_needs_help": "self",
-            "best_time": "any",
-            "voicemail_ok": True,
-            "contact_method": "call",
-            "email": PERSONAL["email"],
-            "insurance_provider": PERSONAL["insurance_provider"],
-            "insurance_member_id": PERSONAL["insurance_member_id"],
-            "message": PERSONAL["message"],
-            "consent_page": "/admissions/",
-        }
-        values.update(overrides)
-        return services.intake_submit(**values)
-
-    return make
 
 
 @pytest.fixture
