@@ -5,6 +5,8 @@ from contextlib import contextmanager
 
 from playwright.sync_api import expect
 
+from tests.factories import STAFF_PASSWORD
+
 FOCUS_RING = """(el) => {
     const style = getComputedStyle(el);
     return {
@@ -43,6 +45,16 @@ def tab_to(tab, locator, limit: int = 20, key: str = "Tab") -> None:
         if is_focused(locator):
             return
     raise AssertionError(f"{locator} was not reached in {limit} presses of {key}")
+
+
+def sign_in(tab, site_url: str, user) -> None:
+    """Sign a staff member (made by tests.factories.make_user) in to the admin,
+    as with two-factor sign-in off (the two_factor_off fixture)."""
+    tab.goto(site_url + "/admin/login/")
+    tab.get_by_label("Username").fill(user.username)
+    tab.get_by_label("Password").fill(STAFF_PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url(f"{site_url}/admin/")
 
 
 def fill_form(page, phone: str) -> None:
