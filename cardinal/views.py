@@ -19,7 +19,7 @@ from admissions.schedule import schedule_current
 from cardinal import care
 from cardinal.context_processors import site
 from cardinal.lib.jsonld import clinic_organization, json_ld
-from education.models import Guide
+from education.comparison import sections_context
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class HomePage(PublicPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["guides"] = Guide.objects.published().only("slug", "title", "medication")
+        context.update(sections_context())  # the published guides, by condition
         context["organization_json_ld"] = json_ld(clinic_organization())
         return context
 

@@ -33,6 +33,7 @@ from education.models import (
     CHANGE_SUMMARY_MAX_LENGTH,
     FAQ,
     FINGERPRINTED_FIELDS,
+    Condition,
     Guide,
     GuideQuerySet,
     ReviewerProfile,
@@ -99,7 +100,7 @@ def _reads_differently(guide: Guide) -> bool:
     stored = Guide.objects.filter(pk=guide.pk).values("status", *FINGERPRINTED_FIELDS).first()
     if stored is None or stored["status"] != Guide.Status.PUBLISHED:
         return True
-    return any(getattr(guide, name) != stored[name] for name in FINGERPRINTED_FIELDS)
+    return any(guide.serializable_value(name) != stored[name] for name in FINGERPRINTED_FIELDS)
 
 
 class MarkdownTextField(forms.CharField):
@@ -197,12 +198,13 @@ class GuideAdmin(admin.ModelAdmin):
         "title",
         "medication",
         "status",
+        "condition",
         "fda_status",
         "review_status",
         "updated_at",
     ]
-    list_select_related = ["last_review"]
-    list_filter = ["status", "fda_status", ReviewStateFilter]
+    list_select_related = ["last_review", "condition"]
+    list_filter = ["status", "condition", "kind", "fda_status", ReviewStateFilter]
     search_fields = ["title", "medication", "slug"]
     ordering = ["order", "title"]
     prepopulated_fields = {"slug": ["medication"]}
@@ -219,12 +221,39 @@ class GuideAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "medication", "description", "order", "preview_link"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "medication",
+                    "description",
+                    "condition",
+                    "kind",
+                    "order",
+                    "preview_link",
+                ]
+            },
+        ),
         (
             "Status and medical review",
             {"fields": ["status", "published_at", "review_status", "review_history"]},
         ),
-        ("For the comparison table", {"fields": ["fda_status", "mechanism", "key_caution"]}),
+        (
+            "For the comparison table (a medication's row: the cells its condition's table has)",
+            {
+                "fields": [
+                    "fda_status",
+                    "fda_detail",
+                    "mechanism",
+                    "where_to_get",
+                    "how_often",
+                    "key_caution",
+                    "evidence",
+                ]
+            },
+        ),
         ("Content", {"fields": ["summary", "overdose_signs", "body", "sources_cited", "related"]}),
         ("What changed (the public change log)", {"fields": [CHANGE_SUMMARY_FIELD, "change_log"]}),
         ("Record", {"fields": ["content_updated_on", "created_at", "updated_at"]}),
@@ -384,7 +413,9 @@ class GuideAdmin(admin.ModelAdmin):
         """
         if not is_medical_reviewer(request.user):
             raise PermissionDenied
-        guide = get_object_or_404(Guide.objects.select_related("last_review"), pk=object_id)
+        guide = get_object_or_404(
+            Guide.objects.select_related("last_review", "condition"), pk=object_id
+        )
         change_url = reverse("admin:education_guide_change", args=[guide.pk])
         if request.method == "POST":
             try:
@@ -431,7 +462,9 @@ class GuideAdmin(admin.ModelAdmin):
         admin_view() has already required a signed-in staff member and marked the
         response never to be cached.
         """
-        guide = get_object_or_404(Guide.objects.select_related("last_review"), pk=object_id)
+        guide = get_object_or_404(
+            Guide.objects.select_related("last_review", "condition"), pk=object_id
+        )
         if not super().has_change_permission(request, guide):
             raise PermissionDenied
         prefetch_related_objects([guide], *page_prefetches())
@@ -439,6 +472,26 @@ class GuideAdmin(admin.ModelAdmin):
         response = TemplateResponse(request, "education/guide_detail.html", context)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    """The conditions come from education/content/conditions.toml (load_guides)."""
+
+    list_display = ["name", "short_name", "slug", "order"]
+    ordering = ["order", "name"]
+    readonly_fields = ["updated_at"]
+    fields = [
+        "name",
+        "short_name",
+        "slug",
+        "description",
+        "order",
+        "columns",
+        "overdose_heading",
+        "emergency_note",
+        "updated_at",
+    ]
 
 
 @admin.register(Source)

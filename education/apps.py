@@ -17,11 +17,12 @@ class EducationConfig(AppConfig):
 
         A testimonial's save or delete moves its guide's cache validators on; a FAQ's
         or a cited source's stores its guide's new content fingerprint (what a review
-        covers); a save or delete of any row a guide page shows, a medical review
-        included, retires the pages the fast path keeps.
+        covers); a guide's or a condition's renders the comparison pages whose table
+        it changed; a save or delete of any row a guide page shows, a medical review
+        and a condition included, retires the pages the fast path keeps.
         """
         from education import page_cache, signals
-        from education.models import FAQ, Guide, GuideReview, Source, Testimonial
+        from education.models import FAQ, Condition, Guide, GuideReview, Source, Testimonial
 
         retire_pages = page_cache.content_changed_receiver
         return [
@@ -30,6 +31,11 @@ class EducationConfig(AppConfig):
                 for signal, event in SAVED_OR_DELETED
             ),
             (post_save, signals.source_changed, Source, "education.source-fingerprint-saved"),
+            *(
+                (signal, signals.comparison_rows_changed, model, f"education.{name}-rows-{event}")
+                for model, name in ((Guide, "guide"), (Condition, "condition"))
+                for signal, event in SAVED_OR_DELETED
+            ),
             *(
                 (signal, signals.testimonial_changed, Testimonial, f"education.testimonial-{event}")
                 for signal, event in SAVED_OR_DELETED
@@ -41,7 +47,7 @@ class EducationConfig(AppConfig):
                     model,
                     f"education.page-cache.{model._meta.model_name}-{event}",
                 )
-                for model in (Guide, FAQ, Source, Testimonial, GuideReview)
+                for model in (Guide, FAQ, Source, Testimonial, GuideReview, Condition)
                 for signal, event in SAVED_OR_DELETED
             ),
             (m2m_changed, retire_pages, Guide.related.through, "education.page-cache.related"),

@@ -17,29 +17,38 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
 from education import markup
-from education.models import CHANGE_SUMMARY_MAX_LENGTH, Guide
+from education.models import (
+    CHANGE_SUMMARY_MAX_LENGTH,
+    COMPARISON_TABLE_SECTION,
+    DEFAULT_CONDITION,
+    DEFAULT_CONDITION_SLUG,
+    ROW_TEXT_FIELDS,
+    Condition,
+    Guide,
+    column_problems,
+    comparison_page_problem,
+    row_problems,
+)
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "content"
+CONDITIONS_FILE = "conditions.toml"
 FENCE = "+++"
 KEY_RE = re.compile(rf"^{markup.CITATION_KEY}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 SOURCE_FIELDS = ("authors", "title", "venue", "year", "url", "doi")
 # Front matter that would claim a medical review: refused.
 REVIEW_KEYS = ("reviewer_name", "reviewer_credentials", "last_reviewed")
-REQUIRED_GUIDE_FIELDS = (
-    "slug",
-    "title",
-    "medication",
-    "description",
-    "fda_status",
-    "mechanism",
-    "key_caution",
-    "summary",
-)
+REQUIRED_GUIDE_FIELDS = ("slug", "title", "medication", "description", "summary")
+# A medication's comparison-table cells are required by its condition's columns
+# (models.row_problems); fda_status is read as the others are, from ROW_FIELDS.
+ROW_KEYS = ("fda_status", *ROW_TEXT_FIELDS)
+CONDITION_TEXT_FIELDS = ("name", "short_name", "description", "overdose_heading", "emergency_note")
 
 # The '##' sections every shipped guide has, worded the same in each, in the order
 # a reader meets them (tests/education/test_shipped_content.py checks the guides).
@@ -57,7 +66,21 @@ REQUIRED_SECTIONS = (
     "Overdose",
     "Questions to ask your prescriber",
 )
+# A comparison page (kind = "comparison") has these instead, each citing a source;
+# its condition's comparison table is placed under the first.
+COMPARISON_SECTIONS = (
+    COMPARISON_TABLE_SECTION,
+    "What the experts say",
+    "What the research shows",
+    "Getting these medications",
+    "Choosing and switching",
+)
 SECTION_HEADING = re.compile(r"^## +(?P<heading>.+?) *$", re.MULTILINE)
+
+
+def required_sections(kind: str) -> tuple[str, ...]:
+    """The '##' sections a guide of this kind has, in order."""
+    return COMPARISON_SECTIONS if kind == Guide.Kind.COMPARISON else REQUIRED_SECTIONS
 
 
 class ContentError(Exception):
@@ -71,9 +94,19 @@ class SourceEntry:
 
 
 @dataclass
+class ConditionEntry:
+    slug: str
+    values: dict  # model field values but the slug
+
+    def as_condition(self) -> Condition:
+        """An unsaved row, to check guides against before anything is written."""
+        return Condition(slug=self.slug, **self.values)
+
+
+@dataclass
 class GuideEntry:
     path: Path
-    values: dict  # model field values
+    values: dict  # model field values; "condition" is the condition's slug
     faqs: list[tuple[str, str]] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     # The public change log, [[change]] tables: (date, one-line summary).
@@ -89,6 +122,7 @@ class GuideEntry:
             self.values["overdose_signs"],
             self.values["body"],
             *(a for _, a in self.faqs),
+            *(self.values[name] for name in ROW_TEXT_FIELDS),
         ]
 
 
@@ -96,6 +130,7 @@ class GuideEntry:
 class Content:
     sources: list[SourceEntry]
     guides: list[GuideEntry]
+    conditions: list[ConditionEntry] = field(default_factory=list)
 
 
 def body_sections(body: str) -> dict[str, str]:
@@ -150,13 +185,62 @@ def read_sources(path: Path) -> list[SourceEntry]:
     return entries
 
 
+def read_conditions(path: Path) -> list[ConditionEntry]:
+    """The [[condition]] tables of conditions.toml (none without the file)."""
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(f"{path}: not valid TOML: {error}") from None
+    tables = data.get("condition", [])
+    if not isinstance(tables, list) or not all(isinstance(table, dict) for table in tables):
+        raise ContentError(f"{path}: conditions are [[condition]] tables")
+    entries, seen = [], set()
+    for number, table in enumerate(tables, start=1):
+        slug = table.get("slug")
+        if not isinstance(slug, str) or not SLUG_RE.match(slug):
+            raise ContentError(
+                f"{path}: condition {number} needs a 'slug' of lower-case words and hyphens"
+            )
+        if slug in seen:
+            raise ContentError(f"{path}: condition '{slug}' appears twice")
+        seen.add(slug)
+        where = f"{path}: condition '{slug}'"
+        values: dict[str, Any] = {}
+        for name in CONDITION_TEXT_FIELDS:
+            value = table.get(name, "")
+            required = name in ("name", "description")
+            if not isinstance(value, str) or (required and not value.strip()):
+                what = "a non-empty string" if required else "a string"
+                raise ContentError(f"{where}: '{name}' must be {what}")
+            values[name] = value.strip()
+        if markup.cited_keys(values["emergency_note"]):
+            raise ContentError(f"{where}: 'emergency_note' cites no source")
+        order = table.get("order", 100)
+        if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+            raise ContentError(f"{where}: 'order' must be a whole number")
+        columns = table.get("columns")
+        if problems := column_problems(columns):
+            raise ContentError(f"{where}: {'; '.join(problems)}")
+        values["order"] = order
+        values["columns"] = [[name, label.strip()] for name, label in columns]
+        entries.append(ConditionEntry(slug=slug, values=values))
+    return entries
+
+
 def read_guide(path: Path) -> GuideEntry:
     data, body = split_front_matter(path.read_text(encoding="utf-8"), path)
     missing = [name for name in REQUIRED_GUIDE_FIELDS if name not in data]
     if missing:
         raise ContentError(f"{path}: missing {', '.join(missing)}")
-    if data["fda_status"] not in Guide.FdaStatus.values:
-        raise ContentError(f"{path}: fda_status must be one of {', '.join(Guide.FdaStatus.values)}")
+    kind = data.get("kind", Guide.Kind.MEDICATION)
+    if kind not in Guide.Kind.values:
+        raise ContentError(f"{path}: 'kind' must be one of {', '.join(Guide.Kind.values)}")
+    condition = data.get("condition", DEFAULT_CONDITION_SLUG)
+    if not isinstance(condition, str) or not condition.strip():
+        raise ContentError(f"{path}: 'condition' must be a condition's slug")
+    row = {name: _text(data, name, path, required=False) for name in ROW_KEYS}
     summary = data["summary"]
     if not isinstance(summary, list) or not all(isinstance(item, str) for item in summary):
         raise ContentError(f"{path}: 'summary' must be a list of strings")
@@ -175,9 +259,9 @@ def read_guide(path: Path) -> GuideEntry:
         "title": _text(data, "title", path),
         "medication": _text(data, "medication", path),
         "description": _text(data, "description", path),
-        "fda_status": data["fda_status"],
-        "mechanism": _text(data, "mechanism", path),
-        "key_caution": _text(data, "key_caution", path),
+        "condition": condition.strip(),
+        "kind": kind,
+        **row,
         # One takeaway per line: a line break inside an item would split it.
         "summary": "\n".join(" ".join(item.split()) for item in summary if item.strip()),
         "overdose_signs": _text(data, "overdose_signs", path, required=False),
@@ -237,7 +321,9 @@ def read_content(directory: Path, *, known_source_keys: set[str] | None = None) 
     if not guides_dir.is_dir():
         raise ContentError(f"{guides_dir}: no such directory")
     sources = read_sources(directory / "sources.toml")
+    conditions = read_conditions(directory / CONDITIONS_FILE)
     guides = [read_guide(path) for path in sorted(guides_dir.glob("*.md"))]
+    check_guide_conditions(guides, conditions, directory / CONDITIONS_FILE)
 
     keys = {entry.key for entry in sources} | set(known_source_keys or ())
     slugs: dict[str, Path] = {}
@@ -256,4 +342,42 @@ def read_content(directory: Path, *, known_source_keys: set[str] | None = None) 
         for slug in guide.related:
             if slug not in slugs and not Guide.objects.filter(slug=slug).exists():
                 raise ContentError(f"{guide.path}: related guide '{slug}' does not exist")
-    return Content(sources=sources, guides=guides)
+    return Content(sources=sources, guides=guides, conditions=conditions)
+
+
+def check_guide_conditions(
+    guides: list[GuideEntry], conditions: list[ConditionEntry], conditions_path: Path
+) -> None:
+    """Each guide's condition exists (in the file or the database), its row fits
+    the condition's table, a comparison page has the table's section, and a
+    condition has at most one comparison page."""
+    known = {entry.slug: entry.as_condition() for entry in conditions}
+    elsewhere = {guide.values["condition"] for guide in guides} - set(known)
+    if elsewhere:  # only then the database (the shipped files read without one)
+        known.update({c.slug: c for c in Condition.objects.filter(slug__in=elsewhere)})
+        if DEFAULT_CONDITION_SLUG not in known:  # made by the load (Condition.objects.named)
+            known[DEFAULT_CONDITION_SLUG] = Condition(**DEFAULT_CONDITION)
+    comparison_pages: dict[str, Path] = {}
+    for guide in guides:
+        values = guide.values
+        condition = known.get(values["condition"])
+        if condition is None:
+            raise ContentError(
+                f"{guide.path}: condition '{values['condition']}' is not in {conditions_path}"
+            )
+        problems = row_problems(
+            kind=values["kind"],
+            condition=condition,
+            values={name: values[name] for name in ROW_KEYS},
+        )
+        if problems:
+            raise ContentError(f"{guide.path}: {'; '.join(problems.values())}")
+        if problem := comparison_page_problem(kind=values["kind"], body=values["body"]):
+            raise ContentError(f"{guide.path}: {problem}")
+        if values["kind"] == Guide.Kind.COMPARISON:
+            if condition.slug in comparison_pages:
+                raise ContentError(
+                    f"{guide.path}: {comparison_pages[condition.slug]} is already the "
+                    f"comparison page of {condition.name}"
+                )
+            comparison_pages[condition.slug] = guide.path

@@ -9,7 +9,7 @@ unique on the page, and every citation can link to its entry in the Sources list
 
 import html
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import nh3
@@ -236,7 +236,11 @@ _markdown = _build_markdown()
 class RenderedGuide:
     summary_html: list[str] = field(default_factory=list)
     overdose_signs_html: list[str] = field(default_factory=list)
+    # With a table (render_guide's table_cells): the body up to the table's heading
+    # included, the table's cells row by row, then the rest of the body.
     body_html: str = ""
+    table_html: list[list[str]] = field(default_factory=list)
+    body_after_table_html: str = ""
     toc: list[dict] = field(default_factory=list)
     faq_html: list[str] = field(default_factory=list)
     faq_text: list[str] = field(default_factory=list)
@@ -247,6 +251,19 @@ class RenderedGuide:
 def render_plain_html(markdown: str) -> str:
     """HTML of a piece of markdown with the citation marks left out."""
     return _markdown.render(markdown or "", {"plain": True, "anchors": Anchors()})
+
+
+def plain_inline_html(markdown: str) -> str:
+    """HTML of one line of markdown (bold, links...) with the citation marks left out."""
+    return sanitise(_markdown.renderInline(markdown or "", {"plain": True, "anchors": Anchors()}))
+
+
+def split_after_heading(body: str, heading: str) -> tuple[str, str] | None:
+    """The body up to the end of its '## heading' line, and the rest; None without one."""
+    match = re.search(rf"^## +{re.escape(heading)} *$\n?", body or "", re.MULTILINE)
+    if match is None:
+        return None
+    return body[: match.end()], body[match.end() :]
 
 
 def plain_text(markdown: str) -> str:
@@ -261,11 +278,17 @@ def render_guide(
     faq_answers: list[str],
     known_keys: Collection[str],
     overdose_signs: str = "",
+    table_after: str = "",
+    table_cells: Sequence[Sequence[str]] = (),
 ) -> RenderedGuide:
     """Render a guide's summary, body and FAQ answers, in that (reading) order.
 
     The signs of overdose are shown in the emergency box before the body and again
     after it, so they are rendered twice, each time in its place in that order.
+    table_after: the '##' heading of the body under which a table sits (a
+    comparison page's), whose cells (one line of markdown each, row by row) are
+    rendered there in reading order; a body without that heading has the table
+    at its end.
     """
     citations = Citations(known_keys)
     env: dict = {"citations": citations, "anchors": Anchors(RESERVED_IDS)}
@@ -277,7 +300,16 @@ def render_guide(
     if signs:
         result.overdose_signs_html.append(sanitise(_markdown.render(signs, env)))
     env["toc"] = result.toc
-    result.body_html = sanitise(_markdown.render(body or "", env))
+    before, after = body or "", ""
+    if table_after:
+        before, after = split_after_heading(before, table_after) or (before, "")
+    result.body_html = sanitise(_markdown.render(before, env))
+    if table_after:
+        result.table_html = [
+            [sanitise(_markdown.renderInline(cell or "", env)) for cell in row]
+            for row in table_cells
+        ]
+        result.body_after_table_html = sanitise(_markdown.render(after, env))
     del env["toc"]
     if signs:
         result.overdose_signs_html.append(sanitise(_markdown.render(signs, env)))

@@ -35,7 +35,7 @@ APPROVE_TESTIMONIAL_PERMISSION = "education.approve_testimonial"
 # Part of every fingerprint: a change to what it covers is a new version.
 FINGERPRINT_VERSION = 1
 # The guide fields a reader sees (the comparison table shows the last three).
-FINGERPRINTED_FIELDS = (
+FINGERPRINTED_FIELDS_V1 = (
     "title",
     "medication",
     "description",
@@ -46,6 +46,58 @@ FINGERPRINTED_FIELDS = (
     "mechanism",
     "key_caution",
 )
+# Fields readers see that came after version 1. Each enters the fingerprint only
+# when it differs from this value, the one every guide had before the field
+# existed: a guide that does not use them keeps the fingerprint it was signed off
+# with. (The condition is named by its slug.)
+LATER_FINGERPRINTED_FIELDS = {
+    "condition": "alcohol-use-disorder",
+    "kind": "medication",
+    "fda_detail": "",
+    "where_to_get": "",
+    "how_often": "",
+    "evidence": "",
+}
+FINGERPRINTED_FIELDS = (*FINGERPRINTED_FIELDS_V1, *LATER_FINGERPRINTED_FIELDS)
+
+# The condition a guide is for when nothing says otherwise: every guide written
+# before conditions existed, and a file without `condition`.
+DEFAULT_CONDITION_SLUG = "alcohol-use-disorder"
+# The condition rows are loaded from education/content/conditions.toml; this is
+# the one the migration gives the guides that existed before, and the one a
+# guide saved without a condition gets when the table has none (an empty test
+# database). The file's entry is kept equal to it (tests/education/test_conditions.py).
+DEFAULT_CONDITION = {
+    "slug": DEFAULT_CONDITION_SLUG,
+    "name": "alcohol use disorder",
+    "short_name": "AUD",
+    "description": (
+        "Several medicines can help people cut down or stop drinking. Each guide explains "
+        "how a medicine is thought to work, what the research shows and what to watch for, "
+        "with a numbered source for every claim."
+    ),
+    "order": 1,
+    "columns": [
+        ["fda_status", "FDA status for alcohol use disorder"],
+        ["mechanism", "How it is thought to work"],
+        ["key_caution", "Key caution"],
+    ],
+    "overdose_heading": "",
+    "emergency_note": (
+        "**Stopping heavy drinking all at once can be dangerous.** Talk with a doctor "
+        "before you stop. [Signs of alcohol withdrawal to watch for](/crisis/#alcohol-withdrawal)."
+    ),
+}
+
+# The cells a comparison table can have, in the order the guide admin lists them:
+# a condition's `columns` choose some of them, in its own order. The FDA status
+# cell shows the badge, then `fda_detail` when the guide has one.
+ROW_FIELDS = ("mechanism", "where_to_get", "how_often", "fda_status", "key_caution", "evidence")
+# The cells' texts: short markdown, citations allowed.
+ROW_TEXT_FIELDS = ("fda_detail", *(name for name in ROW_FIELDS if name != "fda_status"))
+ROW_FIELD_MAX_LENGTH = 300
+# The '##' section of a comparison page under whose heading the table is placed.
+COMPARISON_TABLE_SECTION = "The medications side by side"
 FINGERPRINTED_SOURCE_FIELDS = ("key", "authors", "title", "venue", "year", "url", "doi")
 # A line of a guide's public change log (GuideChange.summary).
 CHANGE_SUMMARY_MAX_LENGTH = 200
@@ -178,6 +230,129 @@ class Source(models.Model):
         self.link_status_code = self.link_checked_at = self.link_broken_since = None
 
 
+def column_problems(columns) -> list[str]:
+    """What is wrong with a condition's comparison-table columns ([field, label] pairs)."""
+    if not isinstance(columns, list) or not columns:
+        return ["'columns' must list the table's columns as [field, label] pairs"]
+    problems, seen = [], set()
+    for number, column in enumerate(columns, start=1):
+        if (
+            not isinstance(column, list | tuple)
+            or len(column) != 2
+            or not all(isinstance(part, str) and part.strip() for part in column)
+        ):
+            problems.append(f"column {number} must be a [field, label] pair of words")
+            continue
+        name = column[0]
+        if name not in ROW_FIELDS:
+            problems.append(
+                f"column {number}: unknown field '{name}' (one of {', '.join(ROW_FIELDS)})"
+            )
+        elif name in seen:
+            problems.append(f"column {number}: '{name}' appears twice")
+        seen.add(name)
+    return problems
+
+
+class ConditionQuerySet(models.QuerySet["Condition"]):
+    def default(self) -> "Condition":
+        """The condition of a guide that names none (DEFAULT_CONDITION_SLUG), made
+        from DEFAULT_CONDITION when the table lacks it (a test database emptied)."""
+        condition, _ = self.get_or_create(
+            slug=DEFAULT_CONDITION_SLUG,
+            defaults={k: v for k, v in DEFAULT_CONDITION.items() if k != "slug"},
+        )
+        return condition
+
+    def named(self, slug: str) -> "Condition":
+        """The condition with this slug (the default one made when missing)."""
+        return self.default() if slug == DEFAULT_CONDITION_SLUG else self.get(slug=slug)
+
+
+class Condition(models.Model):
+    """What a guide's medicine treats: alcohol use disorder, opioid use disorder.
+
+    Loaded from education/content/conditions.toml. The guide list shows one section
+    per condition, with its comparison table (`columns`), the guide page states the
+    FDA status for it, and the structured data names it (MedicalCondition).
+    """
+
+    slug = models.SlugField(max_length=80, unique=True, help_text="The list section's anchor.")
+    name = models.CharField(
+        max_length=100, help_text="As in a sentence, lower case: 'opioid use disorder'."
+    )
+    short_name = models.CharField(max_length=20, blank=True, help_text="'OUD'.")
+    description = models.TextField(help_text="Plain text under its heading in the guide list.")
+    order = models.PositiveSmallIntegerField(default=100, help_text="Position in lists.")
+    columns = models.JSONField(
+        default=list,
+        help_text="The comparison table's columns after the medication: [field, label] "
+        f"pairs; fields: {', '.join(ROW_FIELDS)}.",
+    )
+    overdose_heading = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Heading of the signs of overdose in the emergency box; empty: "
+        "'If someone took too much <medication>'.",
+    )
+    emergency_note = models.TextField(
+        blank=True,
+        help_text="The emergency box's step for this condition: markdown (bold, links), "
+        "no citations.",
+    )
+    emergency_note_html = models.TextField(blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.emergency_note_html = markup.plain_inline_html(self.emergency_note)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "emergency_note_html"}
+        super().save(*args, **kwargs)
+        # Its guides' pages name it: move their cache validators on.
+        Guide.objects.filter(condition=self).update(updated_at=timezone.now())
+
+    def get_absolute_url(self):
+        return reverse("education:guide-list") + f"#{self.slug}"
+
+    def clean(self):
+        errors = {}
+        if problems := column_problems(self.columns):
+            errors["columns"] = problems
+        if markup.cited_keys(self.emergency_note):
+            errors["emergency_note"] = ["The emergency box's step cites no source."]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def title(self) -> str:
+        """'Opioid use disorder'."""
+        return self.name[:1].upper() + self.name[1:]
+
+    @property
+    def heading(self) -> str:
+        return f"Medications for {self.name}"
+
+    @property
+    def column_fields(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def row_markdown(self, guide: "Guide") -> list[str]:
+        """The guide's cells in this condition's table, in column order: each one's
+        markdown (for the FDA status, the words after the badge: fda_detail)."""
+        return [
+            guide.fda_detail if name == "fda_status" else getattr(guide, name)
+            for name in self.column_fields
+        ]
+
+
 class GuideQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Guide.Status.PUBLISHED)
@@ -205,6 +380,29 @@ class GuideQuerySet(models.QuerySet):
         """Everything the guide page shows, in a fixed number of queries."""
         return self.prefetch_related(*page_prefetches())
 
+    def table_rows(self, condition: "Condition"):
+        """The rows of the condition's comparison table: its published medications."""
+        return self.published().filter(condition=condition, kind=Guide.Kind.MEDICATION)
+
+    def for_list(self):
+        """The published guides with what the guide list and the home page show."""
+        return (
+            self.published()
+            .select_related("condition")
+            .only(
+                "slug",
+                "title",
+                "medication",
+                "description",
+                "kind",
+                "fda_status",
+                "row_html",
+                "order",
+                "condition",
+            )
+            .order_by("condition__order", "condition__name", "order", "title")
+        )
+
 
 def review_cutoff(today: date | None = None) -> datetime:
     """A review signed before this moment is overdue: over REVIEW_INTERVAL ago, by date."""
@@ -214,15 +412,29 @@ def review_cutoff(today: date | None = None) -> datetime:
     )
 
 
-def content_fingerprint(*, fields: dict, faqs: list[tuple[str, str]], sources: list[dict]) -> str:
+def content_fingerprint(
+    *,
+    fields: dict,
+    faqs: list[tuple[str, str]],
+    sources: list[dict],
+    table: dict | None = None,
+) -> str:
     """SHA-256 of a canonical JSON of what a reader sees of a guide.
 
-    fields: FINGERPRINTED_FIELDS' values; faqs: (question, answer) in page order;
-    sources: FINGERPRINTED_SOURCE_FIELDS of each cited source (sorted here by key).
+    fields: FINGERPRINTED_FIELDS' values (the later ones count only when they differ
+    from LATER_FINGERPRINTED_FIELDS); faqs: (question, answer) in page order;
+    sources: FINGERPRINTED_SOURCE_FIELDS of each cited source (sorted here by key);
+    table: a comparison page's table as it shows it (Guide.comparison_document).
     """
     document = {
         "version": FINGERPRINT_VERSION,
-        **{name: fields[name] for name in FINGERPRINTED_FIELDS},
+        **{name: fields[name] for name in FINGERPRINTED_FIELDS_V1},
+        **{
+            name: fields[name]
+            for name, before in LATER_FINGERPRINTED_FIELDS.items()
+            if fields[name] != before
+        },
+        **({"table": table} if table is not None else {}),
         "faqs": [{"question": question, "answer": answer} for question, answer in faqs],
         "sources": sorted(
             ({name: source[name] for name in FINGERPRINTED_SOURCE_FIELDS} for source in sources),
@@ -242,9 +454,9 @@ def page_prefetches() -> list:
         ),
         models.Prefetch(
             "related",
-            queryset=Guide.objects.published().only(
-                "slug", "title", "medication", "fda_status", "order"
-            ),
+            queryset=Guide.objects.published()
+            .select_related("condition")
+            .only("slug", "title", "medication", "kind", "fda_status", "order", "condition__name"),
             to_attr="published_related",
         ),
         models.Prefetch(
@@ -261,8 +473,14 @@ class Guide(models.Model):
         PUBLISHED = "published", "Published"
 
     class FdaStatus(models.TextChoices):
-        APPROVED = "approved", "FDA-approved for alcohol use disorder"
-        OFF_LABEL = "off_label", "Off-label for alcohol use disorder"
+        # For the guide's condition: Guide.fda_status_label names it.
+        APPROVED = "approved", "FDA-approved"
+        OFF_LABEL = "off_label", "Off-label"
+
+    class Kind(models.TextChoices):
+        MEDICATION = "medication", "Medication (a row of its condition's comparison table)"
+        RESCUE = "rescue", "Overdose reversal (no row in the table, no FDA-status badge)"
+        COMPARISON = "comparison", "Comparison page (shows its condition's table)"
 
     class ReviewState(models.TextChoices):
         VALID = "valid", "valid"
@@ -276,14 +494,55 @@ class Guide(models.Model):
     description = models.CharField(
         max_length=300, help_text="The meta description search engines show; under 160 characters."
     )
+    condition = models.ForeignKey(
+        Condition,
+        on_delete=models.PROTECT,
+        related_name="guides",
+        help_text="What the medicine treats: the guide list's section, the FDA status's "
+        "condition, the comparison table the guide is a row of.",
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.MEDICATION, help_text="What the page is."
+    )
+    # The comparison-table row (a medication's only; the condition's columns say
+    # which cells it needs): short markdown, citations allowed.
     fda_status = models.CharField(
-        "FDA status for AUD", max_length=20, choices=FdaStatus.choices, default=FdaStatus.OFF_LABEL
+        "FDA status for its condition",
+        max_length=20,
+        choices=FdaStatus.choices,
+        default=FdaStatus.OFF_LABEL,
+        blank=True,
+        help_text="Empty for an overdose-reversal guide or a comparison page.",
+    )
+    fda_detail = models.CharField(
+        "FDA status, in words",
+        max_length=ROW_FIELD_MAX_LENGTH,
+        blank=True,
+        help_text="Shown after the FDA badge in the table: 'Approved in 2002 (tablets)'.",
     )
     mechanism = models.CharField(
-        max_length=300, help_text="How it is thought to work, in a phrase (comparison table)."
+        "how it works",
+        max_length=ROW_FIELD_MAX_LENGTH,
+        blank=True,
+        help_text="How it is thought to work, in a phrase.",
+    )
+    where_to_get = models.CharField(
+        "where you get it",
+        max_length=ROW_FIELD_MAX_LENGTH,
+        blank=True,
+        help_text="Who prescribes or gives it: any prescriber, a clinic, a pharmacy.",
+    )
+    how_often = models.CharField(
+        max_length=ROW_FIELD_MAX_LENGTH, blank=True, help_text="Daily, weekly, monthly..."
     )
     key_caution = models.CharField(
-        max_length=300, help_text="The main caution, in a phrase (comparison table)."
+        max_length=ROW_FIELD_MAX_LENGTH, blank=True, help_text="The main caution, in a phrase."
+    )
+    evidence = models.CharField(
+        "what the research shows",
+        max_length=ROW_FIELD_MAX_LENGTH,
+        blank=True,
+        help_text="The main finding, in a phrase.",
     )
     summary = models.TextField(
         "key takeaways", help_text="One takeaway per line; markdown and citations allowed."
@@ -326,6 +585,9 @@ class Guide(models.Model):
     # One rendering per emergency box, in reading order (each with its own citation ids).
     overdose_signs_html = models.JSONField(default=list, editable=False)
     toc = models.JSONField(default=list, editable=False)
+    # A medication's row cells for the guide list: ROW_TEXT_FIELDS' HTML, without
+    # citation marks (the comparison page numbers them among its own sources).
+    row_html = models.JSONField(default=dict, editable=False)
     # current_fingerprint() as of the last render, or FAQ or cited source change.
     content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -340,6 +602,7 @@ class Guide(models.Model):
             models.Index(fields=["status", "order"], name="guide_status_order_idx"),
             models.Index(fields=["order", "title"], name="guide_order_title_idx"),
             models.Index(fields=["fda_status"], name="guide_fda_status_idx"),
+            models.Index(fields=["kind"], name="guide_kind_idx"),
             models.Index(fields=["updated_at"], name="guide_updated_at_idx"),
         ]
 
@@ -347,7 +610,11 @@ class Guide(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        """Save the row; education.services.guide_render renders its markdown."""
+        """Save the row; education.services.guide_render renders its markdown.
+
+        A guide given no condition is for DEFAULT_CONDITION_SLUG's."""
+        if not self.condition_id:
+            self.condition = Condition.objects.default()
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         if self.content_updated_on is None and self.published_at is not None:
@@ -366,13 +633,47 @@ class Guide(models.Model):
 
     def clean(self):
         errors = {}
-        for field in ("summary", "overdose_signs", "body"):
+        for field in ("summary", "overdose_signs", "body", *ROW_TEXT_FIELDS):
             try:
                 check_citations(getattr(self, field))
             except ValidationError as error:
                 errors[field] = error.messages
+        if self.condition_id:
+            for field, message in row_problems(
+                kind=self.kind, condition=self.condition, values=self.row_values()
+            ).items():
+                errors.setdefault(field, []).append(message)
+        if message := comparison_page_problem(kind=self.kind, body=self.body):
+            errors.setdefault("body", []).append(message)
         if errors:
             raise ValidationError(errors)
+
+    def row_values(self) -> dict[str, str]:
+        """The comparison-table fields: fda_status and ROW_TEXT_FIELDS."""
+        return {name: getattr(self, name) for name in ("fda_status", *ROW_TEXT_FIELDS)}
+
+    @property
+    def is_medication(self) -> bool:
+        """A row of its condition's comparison table, with an FDA status for it."""
+        return self.kind == self.Kind.MEDICATION
+
+    @property
+    def is_comparison(self) -> bool:
+        return self.kind == self.Kind.COMPARISON
+
+    @property
+    def fda_status_label(self) -> str:
+        """'FDA-approved for opioid use disorder'; empty for a guide that is no
+        medication of its condition (an overdose reversal, a comparison page)."""
+        if not self.is_medication or not self.fda_status:
+            return ""
+        return f"{self.FdaStatus(self.fda_status).label} for {self.condition.name}"
+
+    @property
+    def fda_status_in_sentence(self) -> str:
+        """fda_status_label after a colon: 'off-label for ...', 'FDA-approved for ...'."""
+        label = self.fda_status_label
+        return label if label.startswith("FDA") else label[:1].lower() + label[1:]
 
     @property
     def summary_items(self) -> list[str]:
@@ -384,7 +685,7 @@ class Guide(models.Model):
 
     @property
     def is_off_label(self) -> bool:
-        return self.fda_status == self.FdaStatus.OFF_LABEL
+        return self.is_medication and self.fda_status == self.FdaStatus.OFF_LABEL
 
     @property
     def first_published_on(self) -> date | None:
@@ -404,10 +705,17 @@ class Guide(models.Model):
         if faqs is None:
             faqs = [(faq.question, faq.answer) for faq in FAQ.objects.filter(guide_id=self.pk)]
         texts = [self.summary, self.overdose_signs, self.body, *(answer for _, answer in faqs)]
+        table = None
+        if self.is_comparison:
+            # The page shows its condition's table: a changed row changes the page.
+            rows = list(Guide.objects.table_rows(self.condition))
+            table = comparison_document(self.condition, rows)
+            texts += [cell for row in table["rows"] for cell in row["cells"]]
         keys = {key for text in texts for key in markup.cited_keys(text)}
         sources = list(Source.objects.filter(key__in=keys).values(*FINGERPRINTED_SOURCE_FIELDS))
-        fields = {name: getattr(self, name) for name in FINGERPRINTED_FIELDS}
-        return content_fingerprint(fields=fields, faqs=faqs, sources=sources)
+        fields = {name: getattr(self, name) for name in FINGERPRINTED_FIELDS if name != "condition"}
+        fields["condition"] = self.condition.slug if self.condition_id else DEFAULT_CONDITION_SLUG
+        return content_fingerprint(fields=fields, faqs=faqs, sources=sources, table=table)
 
     def refresh_content_fingerprint(self) -> None:
         """Store current_fingerprint() (after a FAQ or cited source changed in place)."""
@@ -471,6 +779,81 @@ class Guide(models.Model):
         if self.content_updated_on is not None and self.content_updated_on >= review.signed_on:
             return self.content_updated_on
         return timezone.localdate(self.updated_at)
+
+
+def row_problems(*, kind: str, condition: Condition, values: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a guide's comparison-table row, by field.
+
+    A medication has every cell its condition's table has a column for, and none
+    other; the FDA status cell's words (fda_detail) go with an FDA status column.
+    An overdose-reversal guide or a comparison page has no row: no cell at all.
+    """
+    problems: dict[str, str] = {}
+    filled = {name for name, value in values.items() if value and value.strip()}
+    if kind != Guide.Kind.MEDICATION:
+        nouns = {Guide.Kind.RESCUE.value: "an overdose-reversal guide"}
+        what = nouns.get(kind, f"a {kind} page")
+        for name in sorted(filled):
+            problems[name] = (
+                f"'{name}' is a cell of the comparison table, and {what} has no row there: "
+                "leave it out"
+            )
+        return problems
+    labels = dict(condition.columns)
+    for name in ROW_FIELDS:
+        if name in labels and name not in filled:
+            problems[name] = (
+                f"'{name}' is needed: the {condition.name} comparison table has a "
+                f"'{labels[name]}' column"
+            )
+        elif name not in labels and name in filled:
+            problems[name] = (
+                f"'{name}': the {condition.name} comparison table has no such column; leave it out"
+            )
+    if "fda_detail" in filled and "fda_status" not in labels:
+        problems["fda_detail"] = (
+            f"'fda_detail': the {condition.name} comparison table has no FDA status column"
+        )
+    status = values.get("fda_status")
+    if status and status not in Guide.FdaStatus.values:
+        problems["fda_status"] = f"'fda_status' must be one of {', '.join(Guide.FdaStatus.values)}"
+    for name in ROW_TEXT_FIELDS:
+        if len(values.get(name) or "") > ROW_FIELD_MAX_LENGTH:
+            problems[name] = (
+                f"'{name}' is {len(values[name])} characters; a table cell holds at most "
+                f"{ROW_FIELD_MAX_LENGTH}"
+            )
+    return problems
+
+
+def comparison_page_problem(*, kind: str, body: str) -> str:
+    """Why a comparison page's body cannot hold its table, or ''."""
+    if (
+        kind == Guide.Kind.COMPARISON
+        and markup.split_after_heading(body, COMPARISON_TABLE_SECTION) is None
+    ):
+        return (
+            f"A comparison page needs a '## {COMPARISON_TABLE_SECTION}' section: the "
+            "comparison table is placed under that heading."
+        )
+    return ""
+
+
+def comparison_document(condition: Condition, rows: list[Guide]) -> dict:
+    """A condition's comparison table as a reader sees it (part of the comparison
+    page's fingerprint): its columns and, per row, the link and each cell's markdown."""
+    return {
+        "columns": [list(column) for column in condition.columns],
+        "rows": [
+            {
+                "slug": row.slug,
+                "medication": row.medication,
+                "fda_status": row.fda_status if "fda_status" in condition.column_fields else "",
+                "cells": condition.row_markdown(row),
+            }
+            for row in rows
+        ],
+    }
 
 
 class FAQ(models.Model):

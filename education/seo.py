@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from cardinal.lib.jsonld import ORGANIZATION_NAME, clinic_logo
-from education.models import Guide
+from education.models import Condition, Guide
 
 
 def _breadcrumbs(guide: Guide, site_url: str) -> dict:
@@ -21,6 +21,21 @@ def _breadcrumbs(guide: Guide, site_url: str) -> dict:
     }
 
 
+def condition_structured_data(condition: Condition) -> dict:
+    """The condition a guide is for, as schema.org names it."""
+    node = {"@type": "MedicalCondition", "name": condition.title}
+    if condition.short_name:
+        node["alternateName"] = condition.short_name
+    return node
+
+
+def _about(guide: Guide) -> list[dict]:
+    """What the page is about: its medicine (a comparison page compares several, so
+    none) and the condition it is for."""
+    drug = [] if guide.is_comparison else [{"@type": "Drug", "name": guide.medication}]
+    return [*drug, condition_structured_data(guide.condition)]
+
+
 def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
     """MedicalWebPage, FAQPage and BreadcrumbList for one guide.
 
@@ -36,7 +51,7 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
         "name": guide.title,
         "description": guide.description,
         "inLanguage": "en-US",
-        "about": {"@type": "Drug", "name": guide.medication},
+        "about": _about(guide),
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
         "publisher": {
             "@type": "MedicalOrganization",

@@ -19,18 +19,22 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from education import markup
+from education import comparison, markup
 from education.loader import Content, GuideEntry
 from education.models import (
     CHANGE_SUMMARY_MAX_LENGTH,
+    COMPARISON_TABLE_SECTION,
     EDITORS_GROUP,
     FAQ,
+    ROW_TEXT_FIELDS,
     Citation,
+    Condition,
     Guide,
     GuideChange,
     GuideReview,
     ReviewerProfile,
     Source,
+    check_citations,
     is_medical_reviewer,
     known_source_keys,
     unknown_keys_message,
@@ -73,21 +77,40 @@ def guide_render(*, guide: Guide) -> Guide:
     validators of the pages that list the guide as related. An unknown citation key
     raises ValidationError before anything is written.
     """
+    if not guide.condition_id:
+        guide.condition = Condition.objects.default()
     faqs = list(FAQ.objects.filter(guide=guide)) if guide.pk else []
     answers = [faq.answer for faq in faqs]
-    sources = known_source_keys(guide.summary, guide.overdose_signs, guide.body, *answers)
+    # A comparison page shows its condition's table under COMPARISON_TABLE_SECTION,
+    # its cells cited with the page's own numbers (education.comparison).
+    rows = list(Guide.objects.table_rows(guide.condition)) if guide.is_comparison else []
+    cells = [guide.condition.row_markdown(row) for row in rows]
+    check_citations(*(guide.row_values()[name] for name in ROW_TEXT_FIELDS))
+    sources = known_source_keys(
+        guide.summary, guide.overdose_signs, guide.body, *answers, *(c for r in cells for c in r)
+    )
     rendered = markup.render_guide(
         summary=guide.summary_items,
         overdose_signs=guide.overdose_signs,
         body=guide.body,
         faq_answers=answers,
         known_keys=sources,
+        table_after=COMPARISON_TABLE_SECTION if guide.is_comparison else "",
+        table_cells=cells,
     )
     if rendered.unknown_keys:
         raise ValidationError(unknown_keys_message(rendered.unknown_keys))
     guide.summary_html = rendered.summary_html
     guide.overdose_signs_html = rendered.overdose_signs_html
     guide.body_html = rendered.body_html
+    if guide.is_comparison:
+        table = comparison.comparison_table(guide.condition, rows, rendered.table_html)
+        guide.body_html += comparison.table_html(table) + rendered.body_after_table_html
+    guide.row_html = {
+        name: markup.plain_inline_html(value)
+        for name, value in guide.row_values().items()
+        if name in ROW_TEXT_FIELDS and value and guide.is_medication
+    }
     guide.toc = rendered.toc
     guide.content_fingerprint = guide.current_fingerprint(
         faqs=[(faq.question, faq.answer) for faq in faqs]
@@ -106,6 +129,23 @@ def guide_render(*, guide: Guide) -> Guide:
     # Pages that list this guide as related show its title and status.
     Guide.objects.filter(related=guide).exclude(pk=guide.pk).update(updated_at=guide.updated_at)
     return guide
+
+
+def comparison_pages_refresh() -> list[Guide]:
+    """Render again each comparison page whose table no longer shows its rows as they
+    are (a medication of its condition changed, was published, withdrawn, moved or
+    deleted, or the condition's columns changed); the pages rendered.
+
+    The page's fingerprint covers its table (Guide.current_fingerprint), so one that
+    differs from the stored one is out of date, and its review, if any, no longer
+    covers what it shows. Connected to the saves and deletes of guides and conditions
+    (education.signals).
+    """
+    refreshed = []
+    for page in Guide.objects.filter(kind=Guide.Kind.COMPARISON).select_related("condition"):
+        if page.current_fingerprint() != page.content_fingerprint:
+            refreshed.append(guide_render(guide=page))
+    return refreshed
 
 
 @transaction.atomic
@@ -191,12 +231,13 @@ def _faqs_of(guide: Guide) -> list[tuple[str, str]]:
 
 
 def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
+    values = {**entry.values, "condition": Condition.objects.named(entry.values["condition"])}
     existing = Guide.objects.filter(slug=entry.slug).first()
     created = existing is None
     if existing is None:
-        guide = Guide(**entry.values)
+        guide = Guide(**values)
     elif (
-        not _changed(existing, entry.values)
+        not _changed(existing, values)
         and _faqs_of(existing) == entry.faqs
         and _shipped_changes_of(existing) == sorted(entry.changes)
     ):
@@ -204,7 +245,7 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
         return existing
     else:
         guide = existing
-        for name, value in entry.values.items():
+        for name, value in values.items():
             setattr(guide, name, value)
     if (_faqs_of(guide) if guide.pk else []) != entry.faqs:
         if created:
@@ -231,12 +272,21 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
 
 @transaction.atomic
 def content_load(*, content: Content) -> LoadReport:
-    """Create or update sources by key, then guides by slug, then related links.
+    """Create or update sources by key, conditions by slug, then guides by slug,
+    then related links.
 
     Running it again with the same files changes nothing (timestamps included, so
     cached pages stay valid); a changed file updates its rows in place.
     """
     report = LoadReport()
+    for condition_entry in content.conditions:
+        condition = Condition.objects.filter(slug=condition_entry.slug).first()
+        if condition is None:
+            Condition.objects.create(slug=condition_entry.slug, **condition_entry.values)
+        elif _changed(condition, condition_entry.values):
+            for name, value in condition_entry.values.items():
+                setattr(condition, name, value)
+            condition.save()
     for source_entry in content.sources:
         source = Source.objects.filter(key=source_entry.key).first()
         if source is None:

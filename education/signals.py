@@ -21,3 +21,13 @@ def source_changed(sender, instance, **kwargs) -> None:
 def testimonial_changed(sender, instance, **kwargs) -> None:
     """The guide page shows its approved testimonials: move its cache validators on."""
     Guide.objects.filter(pk=instance.guide_id).update(updated_at=timezone.now())
+
+
+def comparison_rows_changed(sender, instance, **kwargs) -> None:
+    """A medication's row, or a condition's columns, may have changed a comparison
+    page's table: render the pages it changed (services.comparison_pages_refresh)."""
+    if isinstance(instance, Guide) and instance.is_comparison:
+        return
+    from education.services import comparison_pages_refresh
+
+    comparison_pages_refresh()

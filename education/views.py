@@ -19,6 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
 from cardinal.lib.jsonld import json_ld
+from education.comparison import sections_context
 from education.models import Guide, page_prefetches
 from education.page_cache import cacheable
 from education.seo import guide_structured_data
@@ -65,10 +66,8 @@ def _list_last_modified(request: HttpRequest):
 @public_page
 @condition(etag_func=_list_etag, last_modified_func=_list_last_modified)
 def guide_list(request: HttpRequest) -> HttpResponse:
-    guides = Guide.objects.published().only(
-        "slug", "title", "medication", "description", "fda_status", "mechanism", "key_caution"
-    )
-    return render(request, "education/guide_list.html", {"guides": guides})
+    # One section per condition, each with its guides and its comparison table.
+    return render(request, "education/guide_list.html", sections_context())
 
 
 def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
@@ -76,7 +75,10 @@ def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
     memo = _memo(request)
     if memo.guide_slug != slug:
         memo.guide = (
-            Guide.objects.published().select_related("last_review").filter(slug=slug).first()
+            Guide.objects.published()
+            .select_related("last_review", "condition")
+            .filter(slug=slug)
+            .first()
         )
         memo.guide_slug = slug
     return memo.guide
@@ -106,6 +108,9 @@ def _guide_last_modified(request: HttpRequest, slug: str):
 def guide_page_context(guide: Guide) -> dict:
     """Context of the guide template; the guide must have its page prefetches."""
     canonical_url = settings.SITE_URL + guide.get_absolute_url()
+    # Related guides of the guide's own condition first, each labelled for its own.
+    related: list[Guide] = guide.__dict__["published_related"]  # the prefetch's to_attr
+    related.sort(key=lambda other: other.condition_id != guide.condition_id)
     return {
         "guide": guide,
         "canonical_url": canonical_url,

@@ -129,26 +129,42 @@ def overflow(tab, screenshot_png: bytes) -> list[Problem]:
     return problems
 
 
-# Where the call button is, at the top of the page or scrolled to its end (and back).
-_CALL_BUTTON = """(atTheEnd) => {
+# Where the call button is, at the top of the page or scrolled to its end (and back),
+# once the page has caught up with the scroll, and whether one of the page's own call
+# links (the header's number, a call button in the page) is on screen then: on a phone
+# the button shows only when none is (static/js/site.js).
+_CALL_BUTTON = """async (atTheEnd) => {
     const button = document.querySelector(".call-fab");
     if (!button) return null;
+    const settled = async () => {
+        for (let i = 0; i < 2; i++) await new Promise((done) => requestAnimationFrame(done));
+        await new Promise((done) => setTimeout(done));
+    };
     if (atTheEnd) {
         window.scrollTo({top: document.documentElement.scrollHeight, behavior: "instant"});
     }
+    await settled();
+    const onScreen = (el) => {
+        const box = el.getBoundingClientRect();
+        return el.checkVisibility() && box.bottom > 0 && box.top < window.innerHeight;
+    };
+    const own = document.querySelectorAll(".helpline-link, main a.btn[href^='tel:']");
     const style = getComputedStyle(button);
     const box = button.getBoundingClientRect();
     const footer = document.querySelector(".site-footer .container");
     const found = {shown: button.checkVisibility(), position: style.position,
-                   top: box.top, bottom: box.bottom,
+                   top: box.top, bottom: box.bottom, ownOnScreen: [...own].some(onScreen),
                    footerEnd: footer ? footer.getBoundingClientRect().bottom : null};
     window.scrollTo({top: 0, behavior: "instant"});
+    await settled();
     return found;
 }"""
 
 
 def call_button(tab, viewport: str) -> list[Problem]:
-    """The call button stays at the bottom of a phone's screen; desktops do without it."""
+    """On a phone the call button is fixed to the bottom of the screen whenever none of
+    the page's own call links is on it, and hidden while one is; it never covers the end
+    of the page. Desktops do without it."""
     first = tab.evaluate(_CALL_BUTTON, False)
     if first is None:
         return [Problem("call-button", ".call-fab", "no call button on the page")]
@@ -160,13 +176,27 @@ def call_button(tab, viewport: str) -> list[Problem]:
     height = tab.viewport_size["height"]
     problems = []
     for moment, button in (("at the top", first), ("at the end", last)):
-        if not button["shown"] or button["position"] != "fixed":
+        if button["ownOnScreen"]:
+            if button["shown"]:
+                problems.append(
+                    Problem(
+                        "call-button",
+                        ".call-fab",
+                        f"shown {moment} while the page's own call link is on screen",
+                    )
+                )
+        elif not button["shown"] or button["position"] != "fixed":
             problems.append(Problem("call-button", ".call-fab", f"not fixed in view {moment}"))
         elif not (button["top"] >= height / 2 and button["bottom"] <= height):
             problems.append(
                 Problem("call-button", ".call-fab", f"not at the bottom of the screen {moment}")
             )
-    if not problems and last["footerEnd"] is not None and last["footerEnd"] > last["top"] + 0.5:
+    if (
+        not problems
+        and last["shown"]
+        and last["footerEnd"] is not None
+        and last["footerEnd"] > last["top"] + 0.5
+    ):
         problems.append(
             Problem("call-button", ".site-footer", "the end of the page stays under the button")
         )

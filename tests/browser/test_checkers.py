@@ -149,24 +149,31 @@ def test_missing_landmarks_are_reported(broken_page):
 
 CALL_BUTTON_PAGE = """<!doctype html><html lang="en"><head><title>Call</title>
 <style>body {{ margin: 0; }} .tall {{ height: 3000px; }} .call-fab {{ {style} }}</style></head>
-<body><a class="call-fab" href="tel:+12025550147">Call us</a><div class="tall"></div>
+<body>{own}<a class="call-fab" href="tel:+12025550147">Call us</a><div class="tall"></div>
 <footer class="site-footer"><div class="container">The end</div></footer></body></html>"""
+HEADER_CALL_LINK = '<a class="helpline-link" href="tel:+12025550147">(202) 555-0147</a>'
 
 
 @pytest.mark.parametrize(
-    ("viewport", "style", "expected"),
+    ("viewport", "style", "own", "expected"),
     [
-        (PHONE, "", ["not fixed in view at the top", "not fixed in view at the end"]),
-        (PHONE, "position: fixed; bottom: 0", ["the end of the page stays under the button"]),
-        (DESKTOP, "position: fixed; bottom: 0", ["shown at desktop size"]),
+        (PHONE, "", "", ["not fixed in view at the top", "not fixed in view at the end"]),
+        (PHONE, "position: fixed; bottom: 0", "", ["the end of the page stays under the button"]),
+        (
+            PHONE,
+            "position: fixed; bottom: 1rem",
+            HEADER_CALL_LINK,
+            ["shown at the top while the page's own call link is on screen"],
+        ),
+        (DESKTOP, "position: fixed; bottom: 0", "", ["shown at desktop size"]),
     ],
-    ids=["phone-scrolls-away", "phone-covers-the-end", "desktop"],
+    ids=["phone-scrolls-away", "phone-covers-the-end", "phone-doubles-the-header", "desktop"],
 )
 def test_call_button_that_scrolls_away_covers_the_end_or_shows_on_a_desktop_is_reported(
-    browser, viewport, style, expected
+    browser, viewport, style, own, expected
 ):
     with new_tab(browser, viewport=viewport) as page:
-        page.set_content(CALL_BUTTON_PAGE.format(style=style))
+        page.set_content(CALL_BUTTON_PAGE.format(style=style, own=own))
         problems = call_button(page, "phone" if viewport is PHONE else "desktop")
 
     assert [problem.message for problem in problems] == expected

@@ -239,7 +239,10 @@ def test_json_ld_describes_a_reviewed_medical_page_faq_and_breadcrumbs(
     graph = json_ld_graph(page(client, guide))
     medical = graph["MedicalWebPage"]
     assert medical["url"] == "https://cardinal.example/medications/baclomab/"
-    assert medical["about"] == {"@type": "Drug", "name": "Baclomab"}
+    assert medical["about"] == [
+        {"@type": "Drug", "name": "Baclomab"},
+        {"@type": "MedicalCondition", "name": "Alcohol use disorder", "alternateName": "AUD"},
+    ]
     assert medical["reviewedBy"]["name"] == "Dana Reviewer"
     assert medical["reviewedBy"]["honorificSuffix"] == "MD"
     assert medical["lastReviewed"] == review.signed_on.isoformat()
