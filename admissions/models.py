@@ -130,7 +130,7 @@ class Intake(models.Model):
 
     # The clock times of each best time to call (minutes after midnight, in the
     # clinic's zone), as their labels say; "any" has none.
-    BEST_TIME_WINDOWS = {
+    BEST_TIME_WINDOWS: dict[str, tuple[int, int]] = {
         BestTime.MORNING: (8 * 60, 12 * 60),
         BestTime.AFTERNOON: (12 * 60, 17 * 60),
         BestTime.EVENING: (17 * 60, 20 * 60),
