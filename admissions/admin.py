@@ -213,7 +213,7 @@ class ActivityForm(forms.ModelForm):
         + [
             choice
             for choice in IntakeActivity.Kind.choices
-            if choice[0] != IntakeActivity.Kind.STATUS_CHANGE
+            if choice[0] in IntakeActivity.STAFF_KINDS
         ],
     )
 

@@ -43,6 +43,11 @@ class IntakeQuerySet(models.QuerySet):
             first_contacted_at__isnull=True, status__in=Intake.AWAITING_CONTACT_STATUSES
         )
 
+    def waiting_unassigned(self):
+        """Awaiting contact and taken by nobody: the intakes a navigator going
+        available is told of (the on-call inbox was told of each meanwhile)."""
+        return self.awaiting_contact().filter(assigned_to=None)
+
     def overdue(self, now=None):
         """Awaiting contact for longer than the SLA (settings.ADMISSIONS_SLA_MINUTES),
         counted from the intake's call_after (so nights and weekends do not count)."""
@@ -315,6 +320,9 @@ class IntakeActivity(models.Model):
         VOICEMAIL = "voicemail", "Voicemail left"
         NOTE = "note", "Note"
         STATUS_CHANGE = "status_change", "Status change"
+        # Written by intake_notify when no navigator on duty could take the intake.
+        ONCALL_CLOSED = "oncall_closed", "On-call told: admissions closed"
+        ONCALL_NOBODY = "oncall_nobody", "On-call told: nobody on duty"
 
     intake = models.ForeignKey(
         Intake,
@@ -322,6 +330,9 @@ class IntakeActivity(models.Model):
         related_name="activities",
         db_index=False,  # activity_intake_idx leads with it
     )
+    # What staff log by hand (the rest the services write).
+    STAFF_KINDS = (Kind.CALL_ATTEMPT, Kind.VOICEMAIL, Kind.NOTE)
+
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CALL_ATTEMPT)
     reached = models.BooleanField(
         "spoke with the person", default=False, help_text="For a call attempt that got through."
@@ -498,16 +509,30 @@ class AccessRecord(models.Model):
         )
 
 
+def duty_away_after() -> timedelta:
+    """How long a navigator goes without a request to the admin before they count
+    as away: settings.ADMISSIONS_AWAY_AFTER_MINUTES, or SESSION_COOKIE_AGE when
+    that is sooner (their session has ended by then)."""
+    return min(
+        timedelta(minutes=settings.ADMISSIONS_AWAY_AFTER_MINUTES),
+        timedelta(seconds=settings.SESSION_COOKIE_AGE),
+    )
+
+
+def duty_seen_since(now):
+    """A navigator last seen in the admin before this counts as away."""
+    return now - duty_away_after()
+
+
 class NavigatorStateQuerySet(models.QuerySet):
     def on_duty(self, now=None):
         """Navigators taking intakes now: active members of the Navigators group
-        with an email address, marked available, and seen in the admin within
-        settings.ADMISSIONS_AWAY_AFTER_MINUTES (otherwise they count as away)."""
+        with an email address, marked available, and seen in the admin since
+        duty_seen_since (otherwise they count as away)."""
         now = now or timezone.now()
-        seen_since = now - timedelta(minutes=settings.ADMISSIONS_AWAY_AFTER_MINUTES)
         members = roles.active_members(roles.NAVIGATORS_GROUP, with_email=True)
         return self.filter(
-            available=True, last_seen_at__gte=seen_since, user__in=members.values("pk")
+            available=True, last_seen_at__gte=duty_seen_since(now), user__in=members.values("pk")
         )
 
 

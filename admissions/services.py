@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from admissions.models import (
     Intake,
     IntakeActivity,
     NavigatorState,
+    duty_seen_since,
 )
 from admissions.schedule import schedule_current
 from cardinal.lib.tasks import queue_or_log
@@ -125,45 +126,96 @@ def queue_notification(intake_id: int) -> None:
 
 
 # --- Notification and assignment ------------------------------------------------
+# An intake goes to a navigator on duty while admissions is open; otherwise to the
+# on-call inbox and the Admissions supervisors, and waits unassigned for the next
+# navigator who marks themself available. Never to nobody.
+
+# A call_after this much past the notification is a time the person chose.
+CHOSEN_TIME_AFTER = timedelta(minutes=1)
 
 
-def navigator_next() -> "User | None":
-    """The active navigator (with an email address) assigned least recently.
+def navigator_next(*, intake: Intake | None = None, now: datetime | None = None) -> "User | None":
+    """The navigator on duty (NavigatorState.objects.on_duty) an intake goes to:
+    its assignee, if any and on duty; else the navigator assigned the same
+    person's last earlier intake (same phone, under any hash key), if on duty;
+    else the one on duty assigned least recently (round robin).
 
-    Locks that navigator's round-robin row until the transaction ends.
+    Locks that navigator's duty row until the transaction ends.
     """
-    navigators = roles.active_members(roles.NAVIGATORS_GROUP, with_email=True)
-    ids = list(navigators.values_list("pk", flat=True))
-    if not ids:
+    now = now or timezone.now()
+    on_duty = NavigatorState.objects.on_duty(now)
+    state = None
+    for user_id in _navigators_preferred(intake):
+        state = on_duty.filter(user_id=user_id).select_for_update().first()
+        if state is not None:
+            break
+    if state is None:
+        candidates = on_duty.order_by(F("last_assigned_at").asc(nulls_first=True), "user_id")
+        state = (
+            candidates.select_for_update(skip_locked=True).first()
+            or candidates.select_for_update().first()
+        )
+    if state is None:
         return None
-    NavigatorState.objects.bulk_create(
-        [NavigatorState(user_id=pk) for pk in ids], ignore_conflicts=True
-    )
-    candidates = NavigatorState.objects.filter(user_id__in=ids).order_by(
-        F("last_assigned_at").asc(nulls_first=True), "user_id"
-    )
-    state = (
-        candidates.select_for_update(skip_locked=True).first()
-        or candidates.select_for_update().first()
-    )
-    if state is None:  # every candidate's account was deleted meanwhile
-        return None
-    state.last_assigned_at = timezone.now()
+    state.last_assigned_at = now
     state.save(update_fields=["last_assigned_at"])
     return get_user_model().objects.get(pk=state.user_id)
 
 
-def intake_notify(*, intake_id: int) -> bool:
-    """Assign a navigator (round robin) and mail them the reference and a link.
+def _navigators_preferred(intake: Intake | None) -> list[int]:
+    """The intake's assignee, then the navigator of the same person's last earlier
+    intake that had one (ids; none, one or both)."""
+    if intake is None:
+        return []
+    preferred = [intake.assigned_to_id] if intake.assigned_to_id else []
+    if intake.phone:
+        last = (
+            Intake.objects.with_phone(intake.phone)
+            .filter(created_at__lt=intake.created_at, assigned_to__isnull=False)
+            .exclude(pk=intake.pk)
+            .order_by("-created_at")
+            .values_list("assigned_to_id", flat=True)
+            .first()
+        )
+        if last is not None and last not in preferred:
+            preferred.append(last)
+    return preferred
+
+
+def oncall_recipients() -> list[str]:
+    """settings.ADMISSIONS_ONCALL_EMAIL and the active Admissions supervisors with
+    an email address, each once."""
+    supervisors = roles.active_members(roles.SUPERVISORS_GROUP, with_email=True)
+    addresses = [settings.ADMISSIONS_ONCALL_EMAIL, *supervisors.values_list("email", flat=True)]
+    return list(dict.fromkeys(address for address in addresses if address))
+
+
+def intake_notify(*, intake_id: int, now: datetime | None = None) -> bool:
+    """Tell someone that an intake is waiting, with its reference and admin link.
+
+    Admissions open and a navigator on duty: assign them (navigator_next) and
+    mail them. Otherwise (closed, or nobody on duty): one mail to the on-call
+    inbox and the supervisors (oncall_recipients) saying why, and an "On-call
+    told" entry on the timeline; the intake stays unassigned.
 
     Idempotent: the row is locked and an intake already notified is left alone.
-    Returns whether a mail was sent. A mail error propagates (the task retries)
-    and rolls the assignment back.
+    Returns whether a mail was sent (False also when there is nobody at all to
+    tell: no on-call address and no supervisor; the sweep tries again). A mail
+    error propagates (the task retries) and rolls everything back.
     """
     with transaction.atomic():
         intake = (
             Intake.objects.select_for_update()
-            .only("pk", "reference", "notified_at", "anonymised_at", "assigned_to")
+            .only(
+                "pk",
+                "reference",
+                "phone",
+                "created_at",
+                "call_after",
+                "notified_at",
+                "anonymised_at",
+                "assigned_to",
+            )
             .filter(pk=intake_id)
             .first()
         )
@@ -172,27 +224,71 @@ def intake_notify(*, intake_id: int) -> bool:
             return False
         if intake.notified_at is not None or intake.anonymised_at is not None:
             return False
-        navigator = intake.assigned_to
-        if navigator is None or not (navigator.is_active and navigator.email):
-            navigator = navigator_next()
-        if navigator is None:
-            logger.warning("no active navigator with an email address for intake %s", intake_id)
+        now = now or timezone.now()
+        is_open = schedule_current().is_open(now)
+        navigator = navigator_next(intake=intake, now=now) if is_open else None
+        if navigator is not None:
+            _mail_navigator(intake, navigator, now=now)
+            intake.assigned_to = navigator
+        elif not _mail_oncall(intake, is_open=is_open, now=now):
             return False
-        context = {
-            "reference": intake.reference,
-            "url": intake.admin_url(),
-            "callback_minutes": settings.ADMISSIONS_CALLBACK_MINUTES,
-        }
-        send_mail(
-            f"Intake {intake.reference} waiting",
-            render_to_string("admissions/email/navigator_notification.txt", context),
-            None,
-            [navigator.email],
-        )
-        intake.assigned_to = navigator
-        intake.notified_at = timezone.now()
+        intake.notified_at = now
         intake.save(update_fields=["assigned_to", "notified_at", "updated_at"])
-    logger.info("intake %s notified navigator %s", intake_id, navigator.pk)
+    if navigator is not None:
+        logger.info("intake %s notified navigator %s", intake_id, navigator.pk)
+    else:
+        why = "nobody on duty" if is_open else "admissions closed"
+        logger.info("intake %s notified the on-call inbox (%s)", intake_id, why)
+    return True
+
+
+def _mail_navigator(intake: Intake, navigator: "User", *, now: datetime) -> None:
+    context = {
+        "reference": intake.reference,
+        "url": intake.admin_url(),
+        "callback_minutes": settings.ADMISSIONS_CALLBACK_MINUTES,
+        "time_chosen": intake.call_after > now + CHOSEN_TIME_AFTER,
+    }
+    send_mail(
+        f"Intake {intake.reference} waiting",
+        render_to_string("admissions/email/navigator_notification.txt", context),
+        None,
+        [navigator.email],
+    )
+
+
+def _mail_oncall(intake: Intake, *, is_open: bool, now: datetime) -> bool:
+    """The on-call mail, and its timeline entry; False when nobody can be told."""
+    recipients = oncall_recipients()
+    if not recipients:
+        logger.warning(
+            "intake %s: nobody on duty, and no on-call address or supervisor to tell",
+            intake.pk,
+        )
+        return False
+    kind = IntakeActivity.Kind.ONCALL_NOBODY if is_open else IntakeActivity.Kind.ONCALL_CLOSED
+    IntakeActivity.objects.create(intake=intake, kind=kind, created_at=now)
+    schedule = schedule_current()
+    context = {
+        "reference": intake.reference,
+        "url": intake.admin_url(),
+        "closed": not is_open,
+        "assigned": intake.assigned_to_id is not None,
+        "opens": "" if is_open else schedule.when(schedule.next_opening(now), now),
+        "zone": schedule.zone_name,
+        "queue_url": settings.SITE_URL + reverse("admin:admissions_intake_changelist"),
+    }
+    subject = (
+        f"Intake {intake.reference} waiting: nobody on duty"
+        if is_open
+        else f"Intake {intake.reference} waiting: admissions is closed"
+    )
+    send_mail(
+        subject,
+        render_to_string("admissions/email/oncall_notification.txt", context),
+        None,
+        recipients,
+    )
     return True
 
 
@@ -204,6 +300,51 @@ def intake_assign(*, intake: Intake, navigator: "User | None") -> Intake:
             locked.assigned_to = navigator
             locked.save(update_fields=["assigned_to", "updated_at"])
     return locked
+
+
+# --- Duty ---------------------------------------------------------------------------
+
+# An available navigator's last_seen_at is written at most this often.
+SEEN_EVERY = timedelta(seconds=60)
+
+
+def navigator_set_available(*, user: "User", available: bool, now: datetime | None = None) -> int:
+    """Mark a navigator available (intakes come to them from now) or away.
+
+    Going available returns how many intakes wait unassigned for a first call
+    (Intake.objects.waiting_unassigned), for the navigator to be told; going away, 0.
+    Only an active member of the Navigators group can go available
+    (PermissionDenied otherwise); anyone can go away.
+    """
+    now = now or timezone.now()
+    if not available:
+        NavigatorState.objects.filter(user=user, available=True).update(available=False)
+        return 0
+    if not roles.active_members(roles.NAVIGATORS_GROUP).filter(pk=user.pk).exists():
+        raise PermissionDenied
+    NavigatorState.objects.update_or_create(
+        user=user, defaults={"available": True, "available_since": now, "last_seen_at": now}
+    )
+    return Intake.objects.waiting_unassigned().count()
+
+
+def navigator_seen(*, user: "User", now: datetime | None = None) -> bool:
+    """A request of an available navigator to the admin: their last_seen_at moves
+    to now, written at most once per SEEN_EVERY (one UPDATE that usually matches
+    nothing). One not seen since duty_seen_since was away already: they are
+    marked away instead, and True is returned (so they can be told)."""
+    now = now or timezone.now()
+    due = Q(last_seen_at__lt=now - SEEN_EVERY) | Q(last_seen_at=None)
+    still_here = Q(last_seen_at__gte=duty_seen_since(now))
+    updated = (
+        NavigatorState.objects.filter(due, user=user, available=True)
+        # Both expressions read the row as it was: an UPDATE sets every column at once.
+        .update(
+            last_seen_at=now,
+            available=Case(When(still_here, then=Value(True)), default=Value(False)),
+        )
+    )
+    return bool(updated) and not NavigatorState.objects.filter(user=user, available=True).exists()
 
 
 # --- The navigator's work ---------------------------------------------------------
@@ -240,8 +381,8 @@ def intake_log_activity(
     unanswered attempt moves a new intake to "attempting contact".
     """
     kind = IntakeActivity.Kind(kind)
-    if kind == IntakeActivity.Kind.STATUS_CHANGE:
-        raise ValueError("status changes are recorded by intake_set_status")
+    if kind not in IntakeActivity.STAFF_KINDS:
+        raise ValueError(f"{kind.label} entries are recorded by the services, not logged")
     with transaction.atomic():
         locked = _lock(intake)
         activity = IntakeActivity.objects.create(

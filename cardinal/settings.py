@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "cardinal.twofactor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the two factors and messages: a navigator's admin request keeps them on duty.
+    "admissions.duty.NavigatorSeenMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "cardinal.middleware.DatabaseUnavailableMiddleware",

@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.cache import cache_control
 
+from admissions import duty
 from cardinal import twofactor, views
 from cardinal.sitemaps import SITEMAPS
 
@@ -37,6 +38,7 @@ urlpatterns = [
     path("staff/two-factor/enrol/", twofactor.enrol, name=twofactor.ENROL_URL_NAME),
     path("staff/two-factor/setup/", twofactor.setup, name=twofactor.SETUP_URL_NAME),
     path("staff/two-factor/verify/", twofactor.verify, name=twofactor.VERIFY_URL_NAME),
+    path("admin/duty/", duty.duty_set, name=duty.URL_NAME),  # before the admin's catch-all
     path("admin/", admin.site.urls),
 ]
 

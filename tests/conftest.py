@@ -33,11 +33,15 @@ def _clear_cache():
 
 @pytest.fixture
 def navigator(django_user_model):
-    """A navigator with an email address: the person new intakes are mailed to."""
+    """A navigator with an email address, marked available (on duty): the person
+    new intakes are mailed to while admissions is open."""
     from admissions.roles import NAVIGATORS_GROUP
+    from tests.admissions.helpers import on_duty
     from tests.factories import make_user
 
-    return make_user("nora", NAVIGATORS_GROUP)
+    nora = make_user("nora", NAVIGATORS_GROUP)
+    on_duty(nora)
+    return nora
 
 
 @pytest.fixture

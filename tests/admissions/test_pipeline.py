@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 
 from admissions import services, tasks
 from admissions.models import Intake, IntakeActivity
-from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
+from admissions.roles import SUPERVISORS_GROUP
 from cardinal.celery import app as celery_app
 from tests.admissions.helpers import PERSONAL, close_past_retention, form_data
 from tests.factories import make_user
@@ -104,30 +104,6 @@ def test_duplicate_delivery_sends_one_mail(make_intake, navigator, mailoutbox):
     tasks.intake_notify.apply(args=[intake.pk])
     tasks.intake_notify.apply(args=[intake.pk])
     assert len(mailoutbox) == 1
-
-
-def test_navigators_take_turns(make_intake, mailoutbox):
-    first = make_user("ana", NAVIGATORS_GROUP)
-    second = make_user("ben", NAVIGATORS_GROUP)
-    make_user("gone", NAVIGATORS_GROUP, is_active=False)
-    make_user("nomail", NAVIGATORS_GROUP, email="")
-    make_user("outsider")  # staff, not a navigator
-    assignees = []
-    for _ in range(4):
-        intake = make_intake()
-        services.intake_notify(intake_id=intake.pk)
-        intake.refresh_from_db()
-        assignees.append(intake.assigned_to.username)
-    assert assignees == ["ana", "ben", "ana", "ben"]
-    assert {mail.to[0] for mail in mailoutbox} == {first.email, second.email}
-
-
-def test_without_a_navigator_the_intake_waits_for_the_sweep(make_intake, caplog):
-    intake = make_intake()
-    assert services.intake_notify(intake_id=intake.pk) is False
-    intake.refresh_from_db()
-    assert intake.notified_at is None
-    assert f"intake {intake.pk}" in caplog.text
 
 
 def test_mail_error_rolls_back_and_propagates_so_the_task_retries(

@@ -81,7 +81,8 @@ def test_a_holiday_moves_the_promise_to_the_next_open_day(hours, settings):
 
 
 def test_open_with_nobody_on_duty_promises_no_minutes(hours, navigator):
-    promise = callback_promise(now=TUESDAY_NOON)  # nora never marked herself available
+    services.navigator_set_available(user=navigator, available=False)  # nora is away
+    promise = callback_promise(now=TUESDAY_NOON)
     assert promise.state == "busy"
     assert "minutes" not in promise.sentence
     assert promise.urgent_numbers_needed

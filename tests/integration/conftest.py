@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.harness import SmtpSink, child_env
-from tests.integration.processes import CeleryWorker, database_url
+from tests.integration.processes import SUITE_HOURS, CeleryWorker, database_url
 
 
 def pytest_collection_modifyitems(items):
@@ -38,6 +38,7 @@ def service_env(smtp_server: SmtpSink) -> dict[str, str]:
         DATABASE_URL=database_url(),
         REDIS_URL=os.environ["REDIS_URL"],
         CELERY_DB_REUSE_MAX="100",
+        ADMISSIONS_HOURS=SUITE_HOURS,
         **smtp_server.env,
     )
 

@@ -41,6 +41,9 @@ from tests.harness import (
 )
 
 PROCFILE = ROOT / "deploy" / "Procfile"
+# Admissions open around the clock, as the suite has it (tests/settings.py), for
+# the children too; a test of closed hours gives its own.
+SUITE_HOURS = "mon-sun 00:00-24:00"
 
 
 def database_url(port: int | None = None) -> str:
@@ -61,15 +64,19 @@ def database_url(port: int | None = None) -> str:
 
 def production_env(**values: str) -> dict[str, str]:
     """A child's environment as in production: debug off, fresh throwaway secrets
-    that pass the start-up checks, the public address on HTTPS, then `values`."""
+    that pass the start-up checks, the public address on HTTPS, admissions open
+    around the clock as in the suite (tests/settings.py), then `values`."""
     return child_env(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL="https://cardinal.example",
-        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
-        FIELD_HASH_KEY=secrets.token_urlsafe(32),
-        **values,
+        **{
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": "https://cardinal.example",
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+            "ADMISSIONS_HOURS": SUITE_HOURS,
+            **values,
+        }
     )
 
 

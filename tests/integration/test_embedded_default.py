@@ -6,6 +6,7 @@ people at once: the database settings are the embedded ones.
 """
 
 import contextlib
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.admissions.helpers import PERSONAL, PHONE_E164
 from tests.harness import ROOT, ManagedProcess, free_port, wait_until
 from tests.integration.processes import WebClient, embedded_defaults_env, open_form, send_form
 
@@ -29,6 +31,7 @@ AT_ONCE = 20
 class EmbeddedSite:
     url: str
     database: Path
+    server: ManagedProcess
 
     def intake_references(self) -> set[str]:
         """The references of the intakes in the SQLite file, read from outside the site."""
@@ -75,7 +78,7 @@ def embedded_site(tmp_path_factory):
                 return False
 
         wait_until(home, 60, interval=0.2, what="runserver to answer")
-        yield EmbeddedSite(url=f"http://127.0.0.1:{port}", database=database)
+        yield EmbeddedSite(url=f"http://127.0.0.1:{port}", database=database, server=server)
     finally:
         server.stop()
 
@@ -108,3 +111,24 @@ def test_twenty_people_at_once_on_sqlite_are_all_saved_and_none_turned_away(embe
     shown = {reference for _, reference in results}
     assert len(shown) == PEOPLE
     assert embedded_site.intake_references() - before == shown
+
+
+def test_with_no_staff_account_an_intake_prints_the_oncall_notification(embedded_site):
+    """`make run` before `make staff`: the intake is mailed to the default on-call
+    inbox, which the console shows, with the reference and the admin link only."""
+    mark = embedded_site.server.log_mark()
+    client = WebClient(embedded_site.url, address="198.51.100.200", scheme="http")
+    status, reference = send_form(client, open_form(client))
+    assert status == 302
+
+    def printed() -> str:
+        log = embedded_site.server.log_since(mark)
+        return log if "admin/admissions/intake/" in log else ""
+
+    log = wait_until(printed, 20, what="the notification on the console")
+    assert "To: on-call@localhost" in log
+    assert f"Subject: Intake {reference} waiting: " in log  # nobody on duty, or closed
+    assert "nobody was on duty" in log
+    assert re.search(r"http://127\.0\.0\.1:8000/admin/admissions/intake/\d+/change/", log)
+    for value in [*PERSONAL.values(), PHONE_E164]:
+        assert value not in log, value

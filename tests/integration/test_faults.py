@@ -25,7 +25,7 @@ from django.db import connection
 
 from admissions.models import Intake
 from admissions.roles import NAVIGATORS_GROUP
-from tests.admissions.helpers import PERSONAL, PHONE_E164
+from tests.admissions.helpers import PERSONAL, PHONE_E164, on_duty
 from tests.factories import make_user
 from tests.harness import ROOT, SmtpSink, sleep_until, wait_until
 from tests.integration.processes import (
@@ -369,7 +369,9 @@ def test_worker_killed_in_the_middle_of_a_mail_sends_it_exactly_once_after_resta
 
 @pytest.fixture
 def navigators(navigator):
-    return [navigator, make_user("omar", NAVIGATORS_GROUP)]
+    omar = make_user("omar", NAVIGATORS_GROUP)
+    on_duty(omar)  # both on duty: the round robin shares the intakes
+    return [navigator, omar]
 
 
 def test_two_hundred_concurrent_submissions_are_all_saved_and_mailed_once(running, navigators):
