@@ -56,7 +56,8 @@ run: $(VENV)/.runtime
 	@echo "  Cardinal Recovery is starting on http://127.0.0.1:$(PORT)/"
 	@echo "  Staff admin: http://127.0.0.1:$(PORT)/admin/ . Create the first staff account"
 	@echo "  (a superuser in the Navigators group) with:  make staff"
-	@echo "  Intake notifications print below, as mail to the console."
+	@echo "  Intake notifications print below, as mail to the console: to the on-call"
+	@echo "  inbox (on-call@localhost) until a navigator marks themself available."
 	@echo
 	$(LOCAL) SITE_URL='$(RUN_SITE_URL)' $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
