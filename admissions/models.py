@@ -243,6 +243,22 @@ class Intake(models.Model):
                 condition=Q(anonymised_at__isnull=True),
                 name="intake_retention_idx",
             ),
+            # The Admissions overview reads a period of intakes from this index
+            # alone (an index-only scan), not from the rows, which the encrypted
+            # personal fields make wide (admissions/overview.py). Key columns, not
+            # INCLUDE, which SQLite does not have.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "id",
+                    "source_page",
+                    "status",
+                    "first_contacted_at",
+                    "call_after",
+                ],
+                condition=Q(anonymised_at__isnull=True),
+                name="intake_overview_idx",
+            ),
         ]
         permissions = [
             ("view_personal_data", "Can see an intake's personal data"),
@@ -353,7 +369,18 @@ class IntakeActivity(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["intake", "-created_at"], name="activity_intake_idx")]
+        indexes = [
+            models.Index(fields=["intake", "-created_at"], name="activity_intake_idx"),
+            # The intakes that reached an assessment or admission, for the
+            # Admissions overview (overview.ASSESSED_STATUSES).
+            models.Index(
+                fields=["to_status", "intake"],
+                condition=Q(
+                    kind="status_change", to_status__in=["assessment_scheduled", "admitted"]
+                ),
+                name="activity_assessed_idx",
+            ),
+        ]
         verbose_name = "activity"
         verbose_name_plural = "activities"
 
