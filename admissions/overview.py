@@ -300,7 +300,7 @@ def wait_percentiles(queryset, parts: Mapping[str, Q | None]) -> dict[str, Waits
             name: figures_by(queryset if part is None else queryset.filter(part), None)[None][1]
             for name, part in parts.items()
         }
-    aggregates = {}
+    aggregates: dict[str, models.Aggregate] = {}
     for name, part in parts.items():
         aggregates |= {
             f"{name}_median": Percentile("wait", 0.5, filter=part),
