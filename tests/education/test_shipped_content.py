@@ -1,6 +1,7 @@
 """The shipped guides as visitors get them: every page renders, is light and is listed."""
 
 import re
+from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
@@ -8,12 +9,57 @@ from django.core.management import call_command
 from education import markup
 from education.loader import body_sections, read_content, required_sections, split_front_matter
 from education.models import Guide
+from education.readability import grade_level
 from tests.education.conftest import SHIPPED_CONTENT
+from tests.education.test_conditions import section_of, table_links, table_of
+from tests.education.test_views import json_ld_graph
 
 pytestmark = pytest.mark.django_db
 
-SHIPPED = ["baclofen", "naltrexone", "acamprosate", "disulfiram", "topiramate", "gabapentin"]
+# Every test below reads the guides from the content directory, so a new guide is
+# checked as soon as its file ships; the catalogue says what must be there.
+SHIPPED_GUIDES = {entry.slug: entry for entry in read_content(SHIPPED_CONTENT).guides}
+SHIPPED = list(SHIPPED_GUIDES)
+# What ships, by condition and kind: a guide lost, renamed or filed under another
+# condition or kind fails test_the_shipped_guides_are_the_catalogue.
+CATALOGUE = {
+    ("alcohol-use-disorder", Guide.Kind.MEDICATION): {
+        "baclofen",
+        "naltrexone",
+        "acamprosate",
+        "disulfiram",
+        "topiramate",
+        "gabapentin",
+    },
+    ("opioid-use-disorder", Guide.Kind.MEDICATION): {
+        "buprenorphine",
+        "methadone",
+        "naltrexone-opioid-use-disorder",
+    },
+    ("opioid-use-disorder", Guide.Kind.RESCUE): {"naloxone"},
+    ("opioid-use-disorder", Guide.Kind.COMPARISON): {"opioid-use-disorder-medications-compared"},
+}
+# The structured data's MedicalCondition of each condition, as search engines read it.
+MEDICAL_CONDITIONS = {
+    "alcohol-use-disorder": {
+        "@type": "MedicalCondition",
+        "name": "Alcohol use disorder",
+        "alternateName": "AUD",
+    },
+    "opioid-use-disorder": {
+        "@type": "MedicalCondition",
+        "name": "Opioid use disorder",
+        "alternateName": "OUD",
+    },
+}
+PRESCRIBER_QUESTIONS = "Questions to ask your prescriber"
 MAX_PAGE_BYTES = 120 * 1024
+MIN_SOURCES = 8  # distinct sources on every guide's page (content README)
+MAX_BODY_GRADE = 8  # Flesch-Kincaid US grade of a body (manage.py readability)
+
+
+def slugs_of(condition: str) -> list[str]:
+    return [slug for slug in SHIPPED if SHIPPED_GUIDES[slug].values["condition"] == condition]
 
 
 @pytest.fixture
@@ -42,6 +88,16 @@ def test_baclofen_page_carries_its_sources_and_citations(client, shipped):
     assert "Off-label for alcohol use disorder" in html
 
 
+@pytest.mark.parametrize("slug", SHIPPED)
+def test_each_shipped_guide_lists_enough_sources_and_every_citation_resolves(client, shipped, slug):
+    html = client.get(f"/medications/{slug}/").content.decode()
+    entries = re.findall(r'<li id="source-([^"]+)"', html)
+    assert len(set(entries)) == len(entries) >= MIN_SOURCES, slug
+    marks = re.findall(r'<a id="cite-[^"]+" href="#source-([^"]+)"', html)
+    # Each numbered mark leads to a listed source, and each listed source is cited.
+    assert set(marks) == set(entries), slug
+
+
 def test_guide_list_and_sitemap_link_every_shipped_guide(client, shipped):
     listing = client.get("/medications/").content.decode()
     sitemap = client.get("/sitemap.xml").content.decode()
@@ -50,13 +106,51 @@ def test_guide_list_and_sitemap_link_every_shipped_guide(client, shipped):
         assert f"/medications/{slug}/</loc>" in sitemap
 
 
-SHIPPED_GUIDES = {entry.slug: entry for entry in read_content(SHIPPED_CONTENT).guides}
+def test_the_guide_list_has_each_conditions_section_with_every_guide_of_it(client, shipped):
+    listing = client.get("/medications/").content.decode()
+    assert "<h1>Medications for alcohol use disorder and opioid use disorder</h1>" in listing
+    for condition in MEDICAL_CONDITIONS:
+        section = section_of(listing, condition)
+        mine = slugs_of(condition)
+        for slug in SHIPPED:
+            listed = f'href="/medications/{slug}/"' in section
+            assert listed == (slug in mine), f"{slug} in the {condition} section: {listed}"
+        # Its table has a row for each of its medications, and for nothing else.
+        medications = [
+            slug for slug in mine if SHIPPED_GUIDES[slug].values["kind"] == Guide.Kind.MEDICATION
+        ]
+        assert sorted(table_links(table_of(section))) == sorted(medications), condition
+    opioids = section_of(listing, "opioid-use-disorder")
+    note = opioids[opioids.index('id="compare-note-opioid-use-disorder"') :].split("</p>")[0]
+    assert '<a href="/medications/opioid-use-disorder-medications-compared/">' in note
+
+
+def test_every_shipped_guides_structured_data_names_its_condition(client, shipped):
+    for slug in SHIPPED:
+        entry = SHIPPED_GUIDES[slug]
+        html = client.get(f"/medications/{slug}/").content.decode()
+        about = json_ld_graph(html)["MedicalWebPage"]["about"]
+        drug = {"@type": "Drug", "name": entry.values["medication"]}
+        # A comparison page is about several medicines, so it names only the condition.
+        medicines = [] if entry.values["kind"] == Guide.Kind.COMPARISON else [drug]
+        assert about == [*medicines, MEDICAL_CONDITIONS[entry.values["condition"]]], slug
+
+
 QUESTION_ITEM = re.compile(r"^- .+\?$", re.MULTILINE)
 REVIEW_KEYS = ("reviewer_name", "reviewer_credentials", "last_reviewed")
+# The guides whose kind has the prescriber's questions (a comparison page has not).
+ASKING = [
+    slug
+    for slug in SHIPPED
+    if PRESCRIBER_QUESTIONS in required_sections(SHIPPED_GUIDES[slug].values["kind"])
+]
 
 
-def test_the_shipped_guides_are_the_six_medicines():
-    assert sorted(SHIPPED_GUIDES) == sorted(SHIPPED)
+def test_the_shipped_guides_are_the_catalogue():
+    found = defaultdict(set)
+    for slug, entry in SHIPPED_GUIDES.items():
+        found[(entry.values["condition"], entry.values["kind"])].add(slug)
+    assert dict(found) == CATALOGUE
 
 
 @pytest.mark.parametrize("slug", SHIPPED)
@@ -79,12 +173,16 @@ def test_each_required_section_of_a_shipped_guide_cites_a_source(slug):
         assert markup.cited_keys(sections[heading]), f"{slug}: '## {heading}' cites no source"
 
 
-@pytest.mark.parametrize("slug", SHIPPED)
+@pytest.mark.parametrize("slug", ASKING)
 def test_each_shipped_guide_asks_three_to_five_questions_of_the_prescriber(slug):
-    questions = body_sections(SHIPPED_GUIDES[slug].values["body"])[
-        "Questions to ask your prescriber"
-    ]
+    questions = body_sections(SHIPPED_GUIDES[slug].values["body"])[PRESCRIBER_QUESTIONS]
     assert 3 <= len(QUESTION_ITEM.findall(questions)) <= 5
+
+
+@pytest.mark.parametrize("slug", SHIPPED)
+def test_each_shipped_guides_body_reads_at_grade_eight_or_below(slug):
+    grade = grade_level(SHIPPED_GUIDES[slug].values["body"])
+    assert grade <= MAX_BODY_GRADE, f"{slug}: its body reads at grade {grade}"
 
 
 @pytest.mark.parametrize("slug", SHIPPED)
