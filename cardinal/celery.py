@@ -5,6 +5,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.worker.request import Request as CeleryRequest
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cardinal.settings")
 
@@ -34,6 +35,17 @@ class AppTask(Task):
     """The base of every task of the project (shared_task included)."""
 
     Request = "cardinal.celery:Request"
+
+    def before_start(self, task_id: str, args: tuple, kwargs: dict) -> None:
+        """In the worker, before each task: its database connections are checked as
+        Django checks them at the start of a request. The worker keeps them from one
+        task to the next (settings.CELERY_DB_REUSE_MAX), and nothing else would
+        notice one that failed (the database restarted) or outlived
+        DATABASE_CONN_MAX_AGE: such a connection is closed, the others are health
+        checked before their first query, and the task gets a working one. An eager
+        task runs inside its caller, whose connection is not the task's to close."""
+        if not self.request.is_eager:
+            close_old_connections()
 
 
 app = Celery("cardinal", task_cls=AppTask)

@@ -182,6 +182,13 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process keeps its database connection from one task to the next and
+# closes it after this many tasks (0: after every task). Celery's Django fixup reads
+# it from this configuration, not from the environment of the worker's command.
+# Before each task the connection is checked as Django does around a request
+# (cardinal.celery.AppTask): one that failed, or is older than
+# DATABASE_CONN_MAX_AGE, is replaced.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 100)
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -37,7 +37,6 @@ def service_env(smtp_server: SmtpSink) -> dict[str, str]:
     return child_env(
         DATABASE_URL=database_url(),
         REDIS_URL=os.environ["REDIS_URL"],
-        CELERY_DB_REUSE_MAX="100",
         ADMISSIONS_HOURS=SUITE_HOURS,
         **smtp_server.env,
     )
