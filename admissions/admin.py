@@ -224,10 +224,12 @@ class ActivityForm(forms.ModelForm):
 
 
 class LogActivityInline(admin.StackedInline):
-    """A form to add one timeline entry. Past entries show in the Timeline fieldset."""
+    """A form to add one timeline entry. Past entries show in the Timeline fieldset.
+    Its template shows the one form alone: no "#1", no remove or add control."""
 
     model = IntakeActivity
     form = ActivityForm
+    template = "admin/admissions/intake/log_activity.html"
     extra = 1
     can_delete = False
     verbose_name = "log a call, voicemail or note"
@@ -435,26 +437,12 @@ class IntakeAdmin(admin.ModelAdmin):
         earlier = []
         if self._shows_earlier_intakes(request, obj):
             earlier = [("Earlier intakes from this phone", {"fields": ["earlier_intakes"]})]
+        # In the order of the call (change_form.html puts the log form after the
+        # first): where the intake stands, the person and how to reach them, then
+        # the consent and the history.
         return [
-            (
-                None,
-                {
-                    "fields": [
-                        "reference",
-                        "status",
-                        "assigned_to",
-                        "created_at",
-                        "age",
-                        "call_after_full",
-                        "due_full",
-                        "first_contacted_at",
-                        "notified_at",
-                        "escalated_at",
-                    ]
-                },
-            ),
+            (None, {"fields": ["status", "assigned_to", "call_after_full", "due_full"]}),
             ("The person", {"fields": person}),
-            *earlier,
             (
                 "How to contact them",
                 {
@@ -464,8 +452,22 @@ class IntakeAdmin(admin.ModelAdmin):
                         "voicemail_ok",
                         "who_needs_help",
                         "state",
-                        "source_page",
+                    ]
+                },
+            ),
+            *earlier,
+            (
+                "Consent and history",
+                {
+                    "fields": [
+                        "reference",
                         "consent_summary",
+                        "source_page",
+                        "created_at",
+                        "age",
+                        "first_contacted_at",
+                        "notified_at",
+                        "escalated_at",
                     ]
                 },
             ),

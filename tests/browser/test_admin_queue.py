@@ -34,6 +34,22 @@ WATCH_POLICY = """window.refused = [];
 document.addEventListener("securitypolicyviolation", (event) => {
     window.refused.push(`${event.effectiveDirective} refused ${event.blockedURI}`);
 });"""
+# How far the intake list's table scrolls sideways inside its box (0: not at all).
+LIST_SCROLLS_BY = """(() => {
+    const box = document.querySelector("#changelist-form .results");
+    return box.scrollWidth - box.clientWidth;
+})()"""
+# An intake's page from the top: status, the log form, then the person, how to reach
+# them, the earlier intakes, the consent and history, the timeline.
+INTAKE_PAGE_ORDER = (
+    "#id_status",
+    "#activities-group",
+    "#intake_form h2:text-is('The person')",
+    "#intake_form h2:text-is('How to contact them')",
+    "#intake_form h2:text-is('Earlier intakes from this phone')",
+    "#intake_form h2:text-is('Consent and history')",
+    "#intake_form h2:text-is('Timeline')",
+)
 # Counts the list's fetches of itself, in the page (the clock is the test's).
 COUNT_FETCHES = """() => {
     window.fetches = 0;
@@ -79,10 +95,18 @@ def test_the_queue_and_an_intake_pass_the_quality_gate(
             if name == "queue":
                 expect(tab).to_have_title("(4 waiting) My queue | Cardinal Recovery staff")
                 expect(tab.locator(ROWS)).to_have_count(4)
+                # Every column in view: the list does not scroll sideways in its box either.
+                assert tab.evaluate(LIST_SCROLLS_BY) == 0, where
             else:
                 panel = tab.locator(".earlier-intakes")
                 expect(panel).to_contain_text("1 earlier intake from this phone number")
                 expect(panel).to_contain_text("1 more from this phone number")
+                # The call first: status, then the log form (no "#1", no remove control).
+                tops = [tab.locator(part).bounding_box()["y"] for part in INTAKE_PAGE_ORDER]
+                assert tops == sorted(tops), where
+                log = tab.locator("#activities-group")
+                expect(log.locator(".inline-deletelink, .add-row")).to_have_count(0)
+                expect(log).not_to_contain_text("#1")
             png = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
             found = run_axe(tab) + small_tap_targets(tab) + overflow(tab, png) + structure(tab)
             problems.append((where, found))
