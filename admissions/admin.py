@@ -599,8 +599,12 @@ class IntakeAdmin(admin.ModelAdmin):
         """Every rendered intake page is recorded, whatever the method: a POST that
         fails validation shows the details again."""
         if obj is not None:
+            shown = self._access(request, obj)["personal"] and not obj.anonymised_at
             services.access_record_write(
-                user=request.user, action=AccessRecord.Action.VIEW, intake=obj
+                user=request.user,
+                action=AccessRecord.Action.VIEW,
+                intake=obj,
+                detail=AccessRecord.VIEW_PERSONAL if shown else AccessRecord.VIEW_HIDDEN,
             )
             if self._shows_earlier_intakes(request, obj):
                 obj._earlier_intakes = self._earlier_intakes(request, obj)
@@ -608,12 +612,18 @@ class IntakeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Status and assignee change through the services, so the timeline follows.
+        # What changed is said in words in the access record (log_change).
+        obj._changes_in_words = []
         if "assigned_to" in form.changed_data:
-            services.intake_assign(intake=obj, navigator=form.cleaned_data["assigned_to"])
-        if "status" in form.changed_data:
-            services.intake_set_status(
-                intake=obj, status=form.cleaned_data["status"], by=request.user
+            navigator = form.cleaned_data["assigned_to"]
+            services.intake_assign(intake=obj, navigator=navigator)
+            obj._changes_in_words.append(
+                f"assigned to {navigator.get_username()}" if navigator else "unassigned"
             )
+        if "status" in form.changed_data:
+            status = form.cleaned_data["status"]
+            services.intake_set_status(intake=obj, status=status, by=request.user)
+            obj._changes_in_words.append(f"status to {Intake.Status(status).label}")
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not IntakeActivity:
@@ -629,15 +639,22 @@ class IntakeAdmin(admin.ModelAdmin):
             for activity in formset.save(commit=False)
         ]
         formset.new_objects = logged
+        form.instance._changes_in_words = [
+            *getattr(form.instance, "_changes_in_words", []),
+            *(f"logged “{activity.get_kind_display()}”" for activity in logged),
+        ]
         return None
 
     def log_change(self, request, obj, message):
+        """Django's history entry, and an access record saying what changed in
+        words ("status to Contacted, logged “Call attempt”")."""
         entry = super().log_change(request, obj, message)
+        words = getattr(obj, "_changes_in_words", None)
         services.access_record_write(
             user=request.user,
             action=AccessRecord.Action.CHANGE,
             intake=obj,
-            detail=entry.get_change_message() if entry else "",
+            detail=", ".join(words) if words else "saved with no change",
         )
         return entry
 
@@ -653,7 +670,7 @@ class IntakeAdmin(admin.ModelAdmin):
             request,
             taken,
             lambda intake: services.intake_assign(intake=intake, navigator=request.user),
-            detail="assigned to me (list action)",
+            detail=f"assigned to {request.user.get_username()} (list action)",
         )
         self.message_user(request, f"Assigned {count} intakes to you.")
         others = queryset.count() - count
@@ -718,14 +735,28 @@ class IntakeAdmin(admin.ModelAdmin):
 
 @admin.register(AccessRecord)
 class AccessRecordAdmin(admin.ModelAdmin):
-    """Read-only for those allowed to view it (Admissions supervisors)."""
+    """Read-only for those allowed to view it (Admissions supervisors). Each
+    entry says what happened in words (AccessRecord.__str__)."""
 
-    list_display = ["created_at", "username", "action", "intake", "detail", "searched_hash"]
+    list_display = ["created_at", "what_happened", "searched_hash"]
     list_filter = ["action"]
+    fields = [
+        "what_happened",
+        "created_at",
+        "username",
+        "intake",
+        "action",
+        "detail",
+        "phone_hash",
+    ]
+    readonly_fields = ["what_happened", "created_at"]
     list_select_related = ["intake"]
     search_fields = ["username", "=intake__reference"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    class Media:
+        css = {"all": ["css/admin-admissions.css"]}
 
     def has_add_permission(self, request):
         return False
@@ -735,6 +766,10 @@ class AccessRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="what happened")
+    def what_happened(self, obj):
+        return str(obj)
 
     @admin.display(description="phone hash")
     def searched_hash(self, obj):

@@ -510,8 +510,29 @@ class AccessRecord(models.Model):
             models.Index(fields=["intake", "-created_at"], name="access_intake_idx"),
         ]
 
+    # The detail of a VIEW: whether the page showed the intake's personal details.
+    VIEW_PERSONAL = "personal details shown"
+    VIEW_HIDDEN = "personal details hidden"
+
     def __str__(self):
-        return f"{self.get_action_display()} by {self.username} #{self.pk}"
+        """What happened, in words: "nora viewed CR-7K3F9Q's personal details",
+        "sam changed CR-7K3F9Q: status to Contacted" (the intake is loaded)."""
+        who = self.username
+        reference = self.intake.reference if self.intake is not None else None
+        if self.action == self.Action.VIEW:
+            if self.detail == self.VIEW_PERSONAL:
+                return f"{who} viewed {reference}'s personal details"
+            hidden = ", personal details hidden" if self.detail == self.VIEW_HIDDEN else ""
+            return f"{who} opened {reference}{hidden}"
+        if self.action == self.Action.CHANGE:
+            changed = f"{who} changed {reference}"
+            return f"{changed}: {self.detail}" if self.detail else changed
+        if self.action == self.Action.EXPORT:
+            done = f"{who} exported {reference}" if reference else f"{who} exported no intake"
+        else:
+            found = reference or "no intake"
+            done = f"{who} searched by phone number and found {found}"
+        return f"{done} ({self.detail})" if self.detail else done
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
