@@ -1,4 +1,6 @@
-"""Staff devices in the admin: listed, viewed and deleted, never added or edited.
+"""The "Staff sign-in" section of the admin: two-factor devices, recovery codes and
+enrolment links, listed, viewed and deleted, never added or edited; and
+django-axes' sign-in records under plain names.
 
 No page shows a seed, a QR code or a recovery code, so an administrator cannot
 copy a colleague's second factor; deleting a device ends the sessions verified
@@ -7,13 +9,40 @@ staff_enrolment_link). django-otp's own TOTP admin, which shows QR codes, is
 removed: its table is empty once the devices are moved here (migration 0002).
 """
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cardinal.staff.models import EnrolmentLink, RecoveryCodes, StaffTOTPDevice
+from cardinal.staff.models import (
+    EnrolmentLink,
+    FailedSignIn,
+    RecoveryCodes,
+    SignInLockout,
+    StaffTOTPDevice,
+    SuccessfulSignIn,
+)
 
-if admin.site.is_registered(TOTPDevice):
-    admin.site.unregister(TOTPDevice)
+# Staff meet django-axes' records here, under plain names ("Sign-in lockouts"), with
+# axes' own list and detail pages; axes' "Access attempts" section is removed.
+for model in (TOTPDevice, AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+@admin.register(SignInLockout)
+class SignInLockoutAdmin(AccessAttemptAdmin):
+    pass
+
+
+@admin.register(SuccessfulSignIn)
+class SuccessfulSignInAdmin(AccessLogAdmin):
+    pass
+
+
+@admin.register(FailedSignIn)
+class FailedSignInAdmin(AccessFailureLogAdmin):
+    pass
 
 
 class ViewAndDeleteAdmin(admin.ModelAdmin):

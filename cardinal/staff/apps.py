@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class StaffConfig(AppConfig):
@@ -12,3 +12,6 @@ class StaffConfig(AppConfig):
         from cardinal.staff.session_lifetime import session_mark_signed_in
 
         user_logged_in.connect(session_mark_signed_in, dispatch_uid="staff-signed-in-at")
+        # Django's users and groups, under a plain name in the admin instead of
+        # "Authentication and Authorization" (a name only: no migration reads it).
+        apps.get_app_config("auth").verbose_name = "Staff accounts"

@@ -7,8 +7,8 @@ failures from anywhere, letting anyone lock any colleague out. This handler adds
 a second, higher limit instead: STAFF_USERNAME_FAILURE_LIMIT failures for one
 username from all addresses together, within AXES_COOLOFF_TIME of the last
 failure from each, lock that username. Both counts come from the same axes
-records, so `manage.py axes_reset_username <name>` (or deleting the attempts in
-the admin) unlocks both, and a success resets only its own address's count.
+records, so `manage.py axes_reset_username <name>` (or deleting its rows under
+"Sign-in lockouts" in the admin) unlocks both, and a success resets only its own address's count.
 """
 
 from axes.attempts import get_cool_off_threshold

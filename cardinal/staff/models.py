@@ -14,6 +14,7 @@ from base64 import b32encode
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.db import models
@@ -70,7 +71,7 @@ class StaffTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     owner_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(Device.Meta):
-        verbose_name = "authenticator app"
+        verbose_name = "two-factor device"
 
     @property
     def bin_key(self) -> bytes:
@@ -196,4 +197,50 @@ class EnrolmentLink(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"Enrolment link #{self.pk}"
+        return f"enrolment link for {self.user.get_username()}"
+
+
+# django-axes' sign-in records, in the admin under plain names (cardinal/staff/admin.py
+# registers these in place of axes' own): the same tables, no column of their own.
+
+
+def _at(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+class SignInLockout(AccessAttempt):
+    """Failed sign-ins counted per username and client address: at
+    AXES_FAILURE_LIMIT the pair is locked out; deleting the row unlocks it."""
+
+    class Meta:
+        proxy = True
+        ordering = ["-attempt_time"]
+        verbose_name = "sign-in lockout"
+        verbose_name_plural = "sign-in lockouts"
+
+    def __str__(self):
+        failures = self.failures_since_start
+        return f"{self.username} from {self.ip_address}: {failures} failed sign-ins"
+
+
+class SuccessfulSignIn(AccessLog):
+    class Meta:
+        proxy = True
+        ordering = ["-attempt_time"]
+        verbose_name = "successful sign-in"
+        verbose_name_plural = "successful sign-ins"
+
+    def __str__(self):
+        return f"{self.username} signed in at {_at(self.attempt_time)}"
+
+
+class FailedSignIn(AccessFailureLog):
+    class Meta:
+        proxy = True
+        ordering = ["-attempt_time"]
+        verbose_name = "failed sign-in"
+        verbose_name_plural = "failed sign-ins"
+
+    def __str__(self):
+        locked = ", locked out" if self.locked_out else ""
+        return f"failed sign-in as {self.username} at {_at(self.attempt_time)}{locked}"
