@@ -14,6 +14,8 @@ are kept by cardinal.staff; codes are checked by django-otp, which also
 throttles guessing.
 """
 
+import math
+
 import segno
 from django import forms
 from django.conf import settings
@@ -22,10 +24,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django_otp import login as otp_login
 from django_otp import verify_token
+from django_otp.models import VerifyNotAllowed
 
 from cardinal.staff import services
 from cardinal.staff.models import EnrolmentLink, RecoveryCodes, StaffTOTPDevice
@@ -54,6 +58,25 @@ class SignInCodeForm(forms.Form):
         min_length=6,
         max_length=24,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+def _wait_seconds(device) -> int:
+    """Seconds before `device` checks a code again: django-otp makes each wrong
+    code wait longer (1, 2, 4 ... seconds), and a code sent sooner is not checked.
+    0 when it checks codes now."""
+    allowed, why = device.verify_is_allowed()
+    if allowed or why.get("reason") != VerifyNotAllowed.N_FAILED_ATTEMPTS:
+        return 0
+    return max(1, math.ceil((why["locked_until"] - timezone.now()).total_seconds()))
+
+
+def too_fast(seconds: int) -> str:
+    """The answer to a code sent before the wait after a wrong one was over."""
+    wait = "1 second" if seconds == 1 else f"{seconds} seconds"
+    return (
+        "Codes were tried too fast after a wrong one, so this one was not checked. "
+        f"Wait {wait}, then type the code your app shows now."
     )
 
 
@@ -105,6 +128,7 @@ def _claimed_link(request) -> EnrolmentLink | None:
 
 @never_cache
 @sensitive_post_parameters("token")
+@sensitive_variables("token")
 @login_required
 def setup(request):
     """Enrol an authenticator app with an enrolment link: show the QR code,
@@ -126,7 +150,9 @@ def setup(request):
     device = services.device_pending(link=link)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = services.device_enrol(link=link, device=device, token=form.cleaned_data["token"])
+        wait = _wait_seconds(device)
+        token = form.cleaned_data["token"]
+        codes = None if wait else services.device_enrol(link=link, device=device, token=token)
         if codes is not None:
             request.session.pop(LINK_SESSION_KEY, None)
             device.refresh_from_db()
@@ -139,7 +165,10 @@ def setup(request):
                 title="Your recovery codes",
             )
         form.add_error(
-            "token", "That code did not match. Check the time on your phone and try again."
+            "token",
+            too_fast(wait)
+            if wait
+            else "That code did not match. Check the time on your phone and try again.",
         )
     return _page(
         request,
@@ -153,6 +182,7 @@ def setup(request):
 
 @never_cache
 @sensitive_post_parameters("token")
+@sensitive_variables("token")
 @login_required
 def verify(request):
     """Ask for the current code from the enrolled app, or a recovery code."""
@@ -162,27 +192,32 @@ def verify(request):
         return redirect(SETUP_URL_NAME)
     form = SignInCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        verified = _verified_device(user, device, form.cleaned_data["token"])
+        token = form.cleaned_data["token"]
+        checker = _checking_device(user, device, token)
+        wait = _wait_seconds(checker) if checker is not None else 0
+        verified = None if wait or checker is None else _verified(user, checker, token)
         if verified is not None:
             otp_login(request, verified)
             return redirect("admin:index")
-        form.add_error(
-            "token", "That code did not match, or too many codes were tried. Wait and try again."
-        )
+        form.add_error("token", too_fast(wait) if wait else "That code did not match.")
     return _page(
         request, "staff/two_factor_verify.html", form=form, title="Enter your sign-in code"
     )
 
 
-def _verified_device(user, device: StaffTOTPDevice, token: str):
-    """The device that accepts `token`: the app for a number, else the recovery codes."""
-    compact = "".join(token.split())
-    if compact.isdigit():
-        return verify_token(user, device.persistent_id, compact)
-    recovery = RecoveryCodes.objects.filter(user=user, confirmed=True).first()
-    if recovery is None:
-        return None
-    return verify_token(user, recovery.persistent_id, token)
+def _checking_device(user, device: StaffTOTPDevice, token: str):
+    """The device that checks `token`: the app for a number, else the recovery
+    codes (None: the user has none)."""
+    if "".join(token.split()).isdigit():
+        return device
+    return RecoveryCodes.objects.filter(user=user, confirmed=True).first()
+
+
+def _verified(user, checker, token: str):
+    """`checker` when it accepts `token` (an app's code without its spaces)."""
+    if isinstance(checker, StaffTOTPDevice):
+        token = "".join(token.split())
+    return verify_token(user, checker.persistent_id, token)
 
 
 class StaffTwoFactorMiddleware:

@@ -285,3 +285,57 @@ def test_staff_enrolment_link_command_issues_a_link(nora, settings):
 def test_staff_enrolment_link_command_names_an_unknown_account():
     with pytest.raises(CommandError, match="No staff account 'nobody'"):
         call_command("staff_enrolment_link", "nobody", stdout=io.StringIO())
+
+
+# --- Codes tried too fast -----------------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """django-otp's clock (timezone.now), held still until moved on; the codes of
+    the app follow the real clock."""
+    moment = [timezone.now()]
+    monkeypatch.setattr(timezone, "now", lambda: moment[0])
+
+    def move_on(seconds: float) -> None:
+        moment[0] += timedelta(seconds=seconds)
+
+    return move_on
+
+
+def test_the_setup_page_says_a_code_sent_too_soon_after_a_wrong_one_was_not_checked(
+    client, nora, clock
+):
+    sign_in(client)
+    client.get(path_of(services.enrolment_link_issue(user=nora)))
+    client.get(SETUP)
+    device = StaffTOTPDevice.objects.get(user=nora, confirmed=False)
+    wrong = client.post(SETUP, {"token": "000000"}).content.decode()
+    assert "That code did not match. Check the time on your phone and try again." in wrong
+
+    too_soon = client.post(SETUP, {"token": current_code(device)}).content.decode()
+    assert (
+        "Codes were tried too fast after a wrong one, so this one was not checked. "
+        "Wait 1 second, then type the code your app shows now."
+    ) in too_soon
+    device.refresh_from_db()
+    assert not device.confirmed
+
+    clock(1)
+    done = client.post(SETUP, {"token": current_code(device)})
+    assert "Your recovery codes" in done.content.decode()
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_the_sign_in_code_page_says_how_long_to_wait_after_wrong_codes(client, nora, clock):
+    device = StaffTOTPDevice.objects.create(user=nora, name="phone", confirmed=True)
+    sign_in(client)
+    assert "That code did not match." in client.post(VERIFY, {"token": "000000"}).text
+    clock(1)
+    client.post(VERIFY, {"token": "000000"})  # the second wrong code: a 2-second wait
+    too_soon = client.post(VERIFY, {"token": current_code(device)})
+    assert too_soon.status_code == 200
+    assert "Wait 2 seconds, then type the code your app shows now." in too_soon.text
+    clock(2)
+    assert client.post(VERIFY, {"token": current_code(device)})["Location"] == "/admin/"
