@@ -7,9 +7,9 @@ import html
 import re
 
 import pytest
+from axes.models import AccessAttempt
 
 from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
-from cardinal.staff.models import SignInLockout
 from tests.factories import STAFF_PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
@@ -93,7 +93,7 @@ def test_deleting_a_sign_in_lockout_unlocks_the_account(client, admin_user, sett
 
     client.force_login(admin_user)
     assert "Locked Out" in client.get("/admin/staff/signinlockout/").text
-    chosen = {"action": "delete_selected", "_selected_action": [SignInLockout.objects.get().pk]}
+    chosen = {"action": "delete_selected", "_selected_action": [AccessAttempt.objects.get().pk]}
     confirm = client.post("/admin/staff/signinlockout/", chosen).text
     text = html.unescape(re.sub(r"<[^>]+>", "", confirm))
     assert "Sign-in lockout: nora from 10.0.0.5: 3 failed sign-ins" in text
