@@ -10,7 +10,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cardinal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test lint check-deploy staff stack bench browser-deps upgrade clean
+.PHONY: help run test lint check-deploy staff stack bench css browser-deps upgrade clean
 
 help:
 	@echo "make run           serve the site on http://127.0.0.1:$(PORT)/ (embedded defaults)"
@@ -20,6 +20,7 @@ help:
 	@echo "make stack         gunicorn, Celery worker and beat on DATABASE_URL and REDIS_URL"
 	@echo "make bench         speed and load figures next to this machine's limit (bench/README.md)"
 	@echo "make upgrade       regenerate the hashed locks requirements*.txt from requirements*.in"
+	@echo "make css           rebuild the parts of Bootstrap the site uses (static/css/bootstrap.*.css)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -80,11 +81,18 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# axe-core and vnu-jar, pinned in package-lock.json. --ignore-scripts: vnu-jar's
-# install script would fetch a Java runtime of its own; the tests use Debian's.
+# axe-core, vnu-jar and purgecss (make css), pinned in package-lock.json.
+# --ignore-scripts: vnu-jar's install script would fetch a Java runtime of its own;
+# the tests use Debian's.
 node_modules/.installed: package.json package-lock.json | browser-deps
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
+
+# The parts of Bootstrap's stylesheet the pages use, kept by PurgeCSS (package-lock.json)
+# from the pinned Bootstrap package: run after changing a template's classes, and commit
+# what it writes (scripts/build_css.py; tests/cardinal/test_css_build.py checks them).
+css: $(VENV)/.runtime node_modules/.installed
+	$(BIN)/python scripts/build_css.py
 
 # mypy's django-stubs plugin imports the settings: it runs them on the development defaults.
 lint: $(VENV)/.dev

@@ -5,6 +5,7 @@ one table and writes it as JSON to bench/results/<timestamp>.json and latest.jso
 Nothing here asserts on time: a target missed is reported, never failed.
 
     python -m bench.run [--duration 10] [--sizes 1000,10000,100000] [--quick]
+                        [--only render,weight]
 """
 
 import argparse
@@ -42,7 +43,7 @@ TARGETS = {
     "post_p99_ms": 150,
     "mail_idle_p95_s": 2,
     "admin_p95_ms": 300,
-    "page_kb": 150,
+    "page_kb": 40,
     "heading_heavy_ms": 1000,
 }
 
@@ -281,8 +282,10 @@ def recreate_database(url: str) -> None:
     subprocess.run(["createdb", *options, name], check=True)
 
 
-def check_tools() -> None:
-    missing = [tool for tool in ("wrk", "redis-server", "createdb") if not shutil.which(tool)]
+def check_tools(args) -> None:
+    loads = {"guide", "intake"} & set(args.only)  # the parts wrk drives
+    tools = ("redis-server", "createdb", *(("wrk",) if loads else ()))
+    missing = [tool for tool in tools if not shutil.which(tool)]
     if not Path(os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")).exists():
         missing.append("nginx")
     if missing:
@@ -290,7 +293,7 @@ def check_tools() -> None:
 
 
 def run(args) -> dict:
-    check_tools()
+    check_tools(args)
     begun = time.monotonic()
     load_before = os.getloadavg()
     database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
@@ -320,31 +323,41 @@ def run(args) -> dict:
         write_static_copy(stack, site_root)
         stack.start_nginx(site_root)
         results["commands"] = stack.describe_commands()
-        log("the shipped nginx config, checked with the real nginx")
-        results["nginx_checks"] = nginx_check.run(stack)
-        for item in results["nginx_checks"]:
-            log(f"  {'ok    ' if item['ok'] else 'FAILED'} {item['check']} {item['detail']}")
-        # Loaded now: their fill-time tokens age past the minimum during the guide runs.
-        log("loading the intake form for every submission of the run")
-        forms = intake.prepare_many(stack.web_port, forms_needed(args))
+        if "nginx" in args.only:
+            log("the shipped nginx config, checked with the real nginx")
+            results["nginx_checks"] = nginx_check.run(stack)
+            for item in results["nginx_checks"]:
+                log(f"  {'ok    ' if item['ok'] else 'FAILED'} {item['check']} {item['detail']}")
+        if "intake" in args.only:
+            # Loaded now: their fill-time tokens age past the minimum during the guide runs.
+            log("loading the intake form for every submission of the run")
+            forms = intake.prepare_many(stack.web_port, forms_needed(args))
 
-        # First, on a machine that has not just been loaded: it is a timing of one process.
-        log("guide rendered in process")
-        results["render"] = json.loads(stack.python("bench.inprocess", "render").splitlines()[-1])
+        if "render" in args.only:
+            # First, on a machine that has not just been loaded: a timing of one process.
+            log("guide rendered in process")
+            output = stack.python("bench.inprocess", "render")
+            results["render"] = json.loads(output.splitlines()[-1])
 
-        log("guide under load")
-        results["guide"] = guide(stack, site_root, args)
+        if "guide" in args.only:
+            log("guide under load")
+            results["guide"] = guide(stack, site_root, args)
 
-        log("page weight")
-        results["page_weight"] = pageweight.measure(f"http://127.0.0.1:{stack.proxy_port}{GUIDE}")
+        if "weight" in args.only:
+            log("page weight")
+            url = f"http://127.0.0.1:{stack.proxy_port}{GUIDE}"
+            results["page_weight"] = pageweight.measure(url)
 
-        intake.check_accepted(stack.web_port, forms.pop())
-        log("mail latency, idle")
-        results["mail_idle"] = mail_idle(stack, forms, args.probes)
-        log("intake POST under load, and mail latency under that load")
-        results["intake_post"], results["mail_under_load"] = intake_post(stack, forms, work, args)
+        if "intake" in args.only:
+            intake.check_accepted(stack.web_port, forms.pop())
+            log("mail latency, idle")
+            results["mail_idle"] = mail_idle(stack, forms, args.probes)
+            log("intake POST under load, and mail latency under that load")
+            results["intake_post"], results["mail_under_load"] = intake_post(
+                stack, forms, work, args
+            )
 
-        if args.sizes:
+        if args.sizes and "admin" in args.only:
             log(f"admin pages at {', '.join(f'{size:,}' for size in args.sizes)} intakes")
             sizes = ",".join(str(size) for size in args.sizes)
             output = stack.python("bench.inprocess", "admin", "--sizes", sizes, "--fresh")
@@ -512,6 +525,19 @@ def table(results: dict) -> str:
     return "\n".join([head, format_row(headers), rule, *map(format_row, lines)])
 
 
+# The parts of a run, in the order they run (--only).
+PARTS = ("nginx", "render", "guide", "weight", "intake", "admin")
+
+
+def parts(text: str) -> tuple[str, ...]:
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    if unknown := chosen - set(PARTS):
+        raise argparse.ArgumentTypeError(
+            f"no part {', '.join(sorted(unknown))}: choose from {', '.join(PARTS)}"
+        )
+    return tuple(part for part in PARTS if part in chosen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
@@ -526,6 +552,13 @@ def main() -> None:
     parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     parser.add_argument("--quick", action="store_true", help="short runs, admin up to 10,000")
+    parser.add_argument(
+        "--only",
+        type=parts,
+        default=PARTS,
+        help=f"comma-separated parts to run, of {','.join(PARTS)} (a partial run is written "
+        "to its own file, never to latest.json)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup, args.probes = 3, 1, 5
@@ -534,6 +567,12 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
     text = json.dumps(results, indent=2)
+    if args.only != PARTS:
+        name = f"{stamp}-{'-'.join(args.only)}.json"
+        (RESULTS / name).write_text(text + "\n")
+        print(table(results))
+        print(f"\nWritten to {RESULTS.relative_to(ROOT)}/{name}")
+        return
     (RESULTS / f"{stamp}.json").write_text(text + "\n")
     (RESULTS / "latest.json").write_text(text + "\n")
     print(table(results))

@@ -296,6 +296,7 @@ http {{
         client_max_body_size 128k;
 
         gzip on;
+        gzip_comp_level 5;
         gzip_types text/css application/javascript application/json image/svg+xml application/xml;
         gzip_min_length 1024;
 
