@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from admissions.models import AccessRecord, Intake
@@ -99,6 +100,6 @@ def intake_export_csv(*, intakes: QuerySet, user: "User", include_personal: bool
                 user=user,
                 action=AccessRecord.Action.EXPORT,
                 intake_ids=ids,
-                detail=f"export of {count} intakes{suffix}",
+                detail=f"export of {count} intake{pluralize(count)}{suffix}",
             )
     return count

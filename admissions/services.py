@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -509,7 +510,7 @@ def intake_find_by_phone(*, user: "User", phone: str) -> PhoneMatches:
         user=user,
         action=AccessRecord.Action.SEARCH,
         intake_ids=ids or [None],
-        detail=f"{len(ids)} intakes matched",
+        detail=f"{len(ids)} intake{pluralize(len(ids))} matched",
         phone_hash=crypto.phone_hash(phone),
     )
     return PhoneMatches(count=len(ids), intake_ids=ids)

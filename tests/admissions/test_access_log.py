@@ -68,9 +68,9 @@ def test_list_actions_searches_and_exports_are_said_in_words(
     client.post(INTAKE_LIST, {"action": "export_csv", "_selected_action": [intake.pk]})
     assert said(action__in=["change", "search", "export"]) == [
         f"nora changed {intake.reference}: assigned to nora (list action)",
-        f"nora searched by phone number and found {intake.reference} (1 intakes matched)",
+        f"nora searched by phone number and found {intake.reference} (1 intake matched)",
         "nora searched by phone number and found no intake (0 intakes matched)",
-        f"sam exported {intake.reference} (export of 1 intakes with personal data)",
+        f"sam exported {intake.reference} (export of 1 intake with personal data)",
     ]
 
 

@@ -375,7 +375,7 @@ def test_phone_search_service_counts_hashes_and_records(navigator, make_intake):
     assert found.intake_ids == (wanted.pk,)
     record = AccessRecord.objects.get()
     assert (record.action, record.user, record.intake) == ("search", navigator, wanted)
-    assert record.detail == "1 intakes matched"
+    assert record.detail == "1 intake matched"
     assert record.phone_hash == wanted.phone_hash and PHONE_E164 not in record.phone_hash
     nobody = services.intake_find_by_phone(user=navigator, phone="+12025550199")
     assert nobody.count == 0 and nobody.intake_ids == ()
@@ -499,7 +499,7 @@ def test_export_without_the_personal_data_permission_has_no_personal_column(navi
     for value in [*PERSONAL.values(), PHONE_E164]:
         assert value not in out.getvalue()
     record = AccessRecord.objects.get(action="export")
-    assert record.user == navigator and record.detail == "export of 1 intakes"
+    assert record.user == navigator and record.detail == "export of 1 intake"
     assert record.intake == intake
 
     out = io.StringIO()
@@ -511,7 +511,7 @@ def test_export_without_the_personal_data_permission_has_no_personal_column(navi
     assert header == [label for _, label in export.EXPORT_COLUMNS] + personal
     assert row[header.index("Phone")] == "'" + PHONE_E164  # "+" starts a formula
     assert AccessRecord.objects.filter(
-        action="export", detail="export of 1 intakes with personal data"
+        action="export", detail="export of 1 intake with personal data"
     ).exists()
 
 
