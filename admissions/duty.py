@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -75,6 +75,14 @@ def _duty_set(request: HttpRequest) -> HttpResponse:
 duty_set = admin.site.admin_view(_duty_set)
 
 
+def _in_admin(request) -> bool:
+    """Whether the request is for the admin (False where the URLconf has none)."""
+    try:
+        return request.path.startswith(reverse("admin:index"))
+    except NoReverseMatch:
+        return False
+
+
 class NavigatorSeenMiddleware:
     """Each request of a signed-in staff member to the admin keeps an available
     navigator on duty (services.navigator_seen). One who was gone longer than
@@ -87,7 +95,7 @@ class NavigatorSeenMiddleware:
 
     def __call__(self, request):
         if (
-            request.path.startswith(reverse("admin:index"))
+            _in_admin(request)
             and request.path != reverse(URL_NAME)  # the switch says what it did
             and not is_automatic_request(request)  # the list refreshing itself is not work
             and request.user.is_authenticated
