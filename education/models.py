@@ -446,12 +446,9 @@ def content_fingerprint(
 
 
 def page_prefetches() -> list:
-    """What a guide page shows beyond the guide row: one query each."""
+    """What a guide page shows beyond the guide row: one query each. Its FAQs and
+    sources are stored on the row (Guide.faqs_html, sources_html, json_ld_parts)."""
     return [
-        "faqs",
-        models.Prefetch(
-            "citations", queryset=Citation.objects.select_related("source").order_by("number")
-        ),
         models.Prefetch(
             "related",
             queryset=Guide.objects.published()
@@ -590,6 +587,13 @@ class Guide(models.Model):
     row_html = models.JSONField(default=dict, editable=False)
     # current_fingerprint() as of the last render, or FAQ or cited source change.
     content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # The page's FAQ and Sources sections, and the parts of its JSON-LD that come from
+    # them ({"faq": [...], "citation": [...]}), stored by guide_render (a cited
+    # source's change renders its part again), so a page request reads neither the
+    # FAQs nor the citations.
+    faqs_html = models.TextField(blank=True, editable=False)
+    sources_html = models.TextField(blank=True, editable=False)
+    json_ld_parts = models.JSONField(default=dict, editable=False)
 
     objects = GuideQuerySet.as_manager()
 

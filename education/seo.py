@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from cardinal.lib.jsonld import ORGANIZATION_NAME, clinic_logo
-from education.models import Condition, Guide
+from education.models import FAQ, Condition, Guide, Source
 
 
 def _breadcrumbs(guide: Guide, site_url: str) -> dict:
@@ -36,12 +36,30 @@ def _about(guide: Guide) -> list[dict]:
     return [*drug, condition_structured_data(guide.condition)]
 
 
+def citation_structured_data(source: Source) -> dict:
+    """A cited source, as the page's JSON-LD lists it."""
+    return {
+        "@type": "CreativeWork",
+        "name": source.title,
+        **({"url": source.link} if source.link else {}),
+    }
+
+
+def question_structured_data(faq: FAQ) -> dict:
+    """A FAQ, its answer rendered, as the page's FAQPage lists it."""
+    return {
+        "@type": "Question",
+        "name": faq.question,
+        "acceptedAnswer": {"@type": "Answer", "text": faq.answer_text},
+    }
+
+
 def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
     """MedicalWebPage, FAQPage and BreadcrumbList for one guide.
 
-    Expects the guide loaded for its page (FAQs and citations prefetched, its
-    last review selected). `reviewedBy` and `lastReviewed` appear only while the
-    content still matches the last review.
+    Expects the guide loaded for its page (its changes prefetched, its last review
+    selected); its questions and citations are the lists stored on it. `reviewedBy`
+    and `lastReviewed` appear only while the content still matches the last review.
     """
     url = site_url + guide.get_absolute_url()
     page = {
@@ -59,14 +77,8 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
             "url": site_url + "/",
             "logo": clinic_logo(),
         },
-        "citation": [
-            {
-                "@type": "CreativeWork",
-                "name": citation.source.title,
-                **({"url": citation.source.link} if citation.source.link else {}),
-            }
-            for citation in guide.citations.all()
-        ],
+        # The parts from its sources and FAQs are stored with the guide (guide_render).
+        "citation": guide.json_ld_parts.get("citation", []),
     }
     # Dates of the content (its change log), never of the row: a fresh install's
     # load is no news to a reader.
@@ -84,21 +96,6 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
             "honorificSuffix": review.reviewer_credentials,
         }
     graph = [page, _breadcrumbs(guide, site_url)]
-    faqs = list(guide.faqs.all())
-    if faqs:
-        graph.append(
-            {
-                "@type": "FAQPage",
-                "@id": f"{url}#faq",
-                "url": url,
-                "mainEntity": [
-                    {
-                        "@type": "Question",
-                        "name": faq.question,
-                        "acceptedAnswer": {"@type": "Answer", "text": faq.answer_text},
-                    }
-                    for faq in faqs
-                ],
-            }
-        )
+    if questions := guide.json_ld_parts.get("faq"):
+        graph.append({"@type": "FAQPage", "@id": f"{url}#faq", "url": url, "mainEntity": questions})
     return {"@context": "https://schema.org", "@graph": graph}

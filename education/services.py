@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from education import comparison, markup
+from education import comparison, markup, seo
 from education.loader import Content, GuideEntry
 from education.models import (
     CHANGE_SUMMARY_MAX_LENGTH,
@@ -73,7 +73,8 @@ def guide_render(*, guide: Guide) -> Guide:
 
     Call it after the guide's FAQs are saved: citation numbers run across the page
     in reading order. It stores the HTML, the table of contents, each answer's HTML
-    and text, the numbered sources and the content fingerprint, and moves on the
+    and text, the numbered sources, the FAQ and Sources sections with their JSON-LD
+    (faqs_render, sources_render) and the content fingerprint, and moves on the
     validators of the pages that list the guide as related. An unknown citation key
     raises ValidationError before anything is written.
     """
@@ -115,20 +116,58 @@ def guide_render(*, guide: Guide) -> Guide:
     guide.content_fingerprint = guide.current_fingerprint(
         faqs=[(faq.question, faq.answer) for faq in faqs]
     )
-    guide.save()
     for faq, answer_html, answer_text in zip(
         faqs, rendered.faq_html, rendered.faq_text, strict=True
     ):
         faq.answer_html, faq.answer_text = answer_html, answer_text
+    cited = Source.objects.in_bulk(rendered.cited_keys, field_name="key")
+    citations = [
+        Citation(guide=guide, source=cited[key], number=number)
+        for number, key in enumerate(rendered.cited_keys, start=1)
+    ]
+    guide.faqs_html, faqs_json_ld = faqs_render(faqs=faqs)
+    guide.sources_html, sources_json_ld = sources_render(citations=citations)
+    guide.json_ld_parts = {"faq": faqs_json_ld, "citation": sources_json_ld}
+    guide.save()
     FAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
     guide.citations.all().delete()
-    Citation.objects.bulk_create(
-        Citation(guide=guide, source_id=sources[key], number=number)
-        for number, key in enumerate(rendered.cited_keys, start=1)
-    )
+    Citation.objects.bulk_create(citations)
     # Pages that list this guide as related show its title and status.
     Guide.objects.filter(related=guide).exclude(pk=guide.pk).update(updated_at=guide.updated_at)
     return guide
+
+
+def faqs_render(*, faqs: list[FAQ]) -> tuple[str, list[dict]]:
+    """A guide page's FAQ section and its JSON-LD questions, from its FAQs in page
+    order, their answers rendered: what guide_render stores (Guide.faqs_html and
+    json_ld_parts), so a request reads them ready."""
+    if not faqs:
+        return "", []
+    html = render_to_string("education/includes/faqs.html", {"faqs": faqs})
+    return html.strip(), [seo.question_structured_data(faq) for faq in faqs]
+
+
+def sources_render(*, citations: list[Citation]) -> tuple[str, list[dict]]:
+    """A guide page's Sources section and its JSON-LD citation list, from its
+    citations in number order, each with its source: what guide_render stores
+    (Guide.sources_html and json_ld_parts), so a request reads them ready."""
+    if not citations:
+        return "", []
+    html = render_to_string("education/includes/sources.html", {"citations": citations})
+    return html.strip(), [seo.citation_structured_data(c.source) for c in citations]
+
+
+@transaction.atomic
+def guide_sources_refresh(*, source: Source) -> None:
+    """Render again the Sources section of every guide citing `source` (its entry
+    changed). Written with update(): the source's own save moves the pages'
+    validators and retires the stored pages."""
+    citing = Citation.objects.filter(source=source).values("guide_id")
+    for guide in Guide.objects.select_for_update().filter(pk__in=citing):
+        citations = list(guide.citations.select_related("source").order_by("number"))
+        html, data = sources_render(citations=citations)
+        parts = {**guide.json_ld_parts, "citation": data}
+        Guide.objects.filter(pk=guide.pk).update(sources_html=html, json_ld_parts=parts)
 
 
 def comparison_pages_refresh() -> list[Guide]:

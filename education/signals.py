@@ -13,9 +13,13 @@ def faq_changed(sender, instance, **kwargs) -> None:
 
 
 def source_changed(sender, instance, **kwargs) -> None:
-    """A cited source is part of what each citing guide's review covers."""
+    """A cited source is part of what each citing guide's review covers, and of the
+    Sources section stored on it."""
+    from education.services import guide_sources_refresh
+
     for guide in Guide.objects.filter(citations__source=instance).distinct():
         guide.refresh_content_fingerprint()
+    guide_sources_refresh(source=instance)
 
 
 def testimonial_changed(sender, instance, **kwargs) -> None:
