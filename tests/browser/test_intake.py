@@ -78,7 +78,8 @@ def test_person_requests_a_callback_and_a_navigator_logs_a_call(
         expect(page.get_by_text("Rosalind", exact=True)).to_be_visible()
         page.locator("#id_activities-0-kind").select_option(label="Call attempt")
         page.locator("#id_activities-0-note").fill("No answer, will try again at 6 pm.")
-        page.get_by_role("button", name="Save and continue editing").click()
+        # The Save right under the log form (the page has another at its end).
+        page.get_by_role("button", name="Save and continue editing").first.click()
         expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
         entry = page.locator(".intake-timeline__entry--call_attempt")
         expect(entry).to_contain_text("Call attempt")
