@@ -17,9 +17,12 @@ class EducationConfig(AppConfig):
 
         A testimonial's save or delete moves its guide's cache validators on; a FAQ's
         or a cited source's stores its guide's new content fingerprint (what a review
-        covers); a guide's or a condition's renders the comparison pages whose table
-        it changed; a save or delete of any row a guide page shows, a medical review
-        and a condition included, retires the pages the fast path keeps.
+        covers), and a cited source's renders the Sources sections citing it; a guide's
+        or a condition's renders the comparison pages whose table it changed, and the
+        Related medications sections listing the guide (or a guide of the condition),
+        as does a change of a guide's related list; a save or delete of any row a guide
+        page shows, a medical review and a condition included, retires the pages the
+        fast path keeps.
         """
         from education import page_cache, signals
         from education.models import FAQ, Condition, Guide, GuideReview, Source, Testimonial
@@ -40,6 +43,10 @@ class EducationConfig(AppConfig):
                 (signal, signals.testimonial_changed, Testimonial, f"education.testimonial-{event}")
                 for signal, event in SAVED_OR_DELETED
             ),
+            (post_save, signals.listed_guide_changed, Guide, "education.related-guide-saved"),
+            (post_delete, signals.listed_guide_deleted, Guide, "education.related-guide-deleted"),
+            (post_save, signals.listed_condition_changed, Condition, "education.related-condition"),
+            (m2m_changed, signals.related_list_changed, Guide.related.through, "education.related"),
             *(
                 (
                     signal,

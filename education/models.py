@@ -446,16 +446,10 @@ def content_fingerprint(
 
 
 def page_prefetches() -> list:
-    """What a guide page shows beyond the guide row: one query each. Its FAQs and
-    sources are stored on the row (Guide.faqs_html, sources_html, json_ld_parts)."""
+    """What a guide page shows beyond the guide row: one query each. Its FAQs,
+    sources and related guides are stored on the row (Guide.faqs_html, sources_html,
+    related_html, json_ld_parts)."""
     return [
-        models.Prefetch(
-            "related",
-            queryset=Guide.objects.published()
-            .select_related("condition")
-            .only("slug", "title", "medication", "kind", "fda_status", "order", "condition__name"),
-            to_attr="published_related",
-        ),
         models.Prefetch(
             "testimonials", queryset=Testimonial.objects.shown(), to_attr="shown_testimonials"
         ),
@@ -587,12 +581,13 @@ class Guide(models.Model):
     row_html = models.JSONField(default=dict, editable=False)
     # current_fingerprint() as of the last render, or FAQ or cited source change.
     content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    # The page's FAQ and Sources sections, and the parts of its JSON-LD that come from
-    # them ({"faq": [...], "citation": [...]}), stored by guide_render (a cited
-    # source's change renders its part again), so a page request reads neither the
-    # FAQs nor the citations.
+    # The page's FAQ, Sources and Related medications sections, and the parts of its
+    # JSON-LD that come from them ({"faq": [...], "citation": [...]}), stored by
+    # guide_render (a cited source's change, or a listed guide's, renders its part
+    # again: education.signals), so a page request reads none of those rows.
     faqs_html = models.TextField(blank=True, editable=False)
     sources_html = models.TextField(blank=True, editable=False)
+    related_html = models.TextField(blank=True, editable=False)
     json_ld_parts = models.JSONField(default=dict, editable=False)
 
     objects = GuideQuerySet.as_manager()

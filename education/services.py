@@ -73,8 +73,9 @@ def guide_render(*, guide: Guide) -> Guide:
 
     Call it after the guide's FAQs are saved: citation numbers run across the page
     in reading order. It stores the HTML, the table of contents, each answer's HTML
-    and text, the numbered sources, the FAQ and Sources sections with their JSON-LD
-    (faqs_render, sources_render) and the content fingerprint, and moves on the
+    and text, the numbered sources, the FAQ, Sources and Related medications sections
+    with their JSON-LD (faqs_render, sources_render, related_render) and the content
+    fingerprint, and moves on the
     validators of the pages that list the guide as related. An unknown citation key
     raises ValidationError before anything is written.
     """
@@ -127,6 +128,7 @@ def guide_render(*, guide: Guide) -> Guide:
     ]
     guide.faqs_html, faqs_json_ld = faqs_render(faqs=faqs)
     guide.sources_html, sources_json_ld = sources_render(citations=citations)
+    guide.related_html = related_render(guide=guide)
     guide.json_ld_parts = {"faq": faqs_json_ld, "citation": sources_json_ld}
     guide.save()
     FAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
@@ -168,6 +170,35 @@ def guide_sources_refresh(*, source: Source) -> None:
         html, data = sources_render(citations=citations)
         parts = {**guide.json_ld_parts, "citation": data}
         Guide.objects.filter(pk=guide.pk).update(sources_html=html, json_ld_parts=parts)
+
+
+def related_section(*, related: list[Guide], condition_id: int | None) -> str:
+    """The Related medications section listing `related` (published guides, each
+    with its condition): those of `condition_id`, the page's own, first."""
+    if not related:
+        return ""
+    related = sorted(related, key=lambda other: other.condition_id != condition_id)
+    return render_to_string("education/includes/related.html", {"related": related}).strip()
+
+
+def related_render(*, guide: Guide) -> str:
+    """A guide page's Related medications section, from the published guides it lists
+    as they are now: what guide_render stores (Guide.related_html)."""
+    if not guide.pk:  # not saved yet: it lists nothing
+        return ""
+    related = guide.related.published().select_related("condition")
+    return related_section(related=list(related), condition_id=guide.condition_id)
+
+
+def guides_related_refresh(*, guides) -> None:
+    """Render again the Related medications section of each of `guides` (a guide it
+    lists, or the list itself, changed), moving its page's validators on. Written
+    with update(): the change that called this retires the stored pages."""
+    now = timezone.now()
+    for guide in guides:
+        Guide.objects.filter(pk=guide.pk).update(
+            related_html=related_render(guide=guide), updated_at=now
+        )
 
 
 def comparison_pages_refresh() -> list[Guide]:

@@ -35,3 +35,41 @@ def comparison_rows_changed(sender, instance, **kwargs) -> None:
     from education.services import comparison_pages_refresh
 
     comparison_pages_refresh()
+
+
+def listed_guide_changed(sender, instance, **kwargs) -> None:
+    """A guide's title, kind, FDA status or status shows on the pages that list it
+    as related: render their Related medications section again."""
+    from education.services import guides_related_refresh
+
+    guides_related_refresh(guides=Guide.objects.filter(related=instance).exclude(pk=instance.pk))
+
+
+def listed_guide_deleted(sender, instance, **kwargs) -> None:
+    """A deleted guide's links are gone with it: render again every Related
+    medications section (its rows, which named the pages listing it, are gone too)."""
+    from education.services import guides_related_refresh
+
+    guides_related_refresh(guides=Guide.objects.exclude(related_html=""))
+
+
+def related_list_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Guides were added to or taken from a guide's related list."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    from education.services import guides_related_refresh
+
+    if not reverse:
+        guides_related_refresh(guides=[instance])
+    elif pk_set:
+        guides_related_refresh(guides=Guide.objects.filter(pk__in=pk_set))
+    else:
+        guides_related_refresh(guides=Guide.objects.exclude(related_html=""))
+
+
+def listed_condition_changed(sender, instance, **kwargs) -> None:
+    """A related guide is labelled with its condition's name ("FDA-approved for
+    opioid use disorder"): render again the sections that list a guide of it."""
+    from education.services import guides_related_refresh
+
+    guides_related_refresh(guides=Guide.objects.filter(related__condition=instance).distinct())

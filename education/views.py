@@ -108,9 +108,6 @@ def _guide_last_modified(request: HttpRequest, slug: str):
 def guide_page_context(guide: Guide) -> dict:
     """Context of the guide template; the guide must have its page prefetches."""
     canonical_url = settings.SITE_URL + guide.get_absolute_url()
-    # Related guides of the guide's own condition first, each labelled for its own.
-    related: list[Guide] = guide.__dict__["published_related"]  # the prefetch's to_attr
-    related.sort(key=lambda other: other.condition_id != guide.condition_id)
     return {
         "guide": guide,
         "canonical_url": canonical_url,
