@@ -43,6 +43,12 @@ upgrade: $(VENV)/.dev
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt
 
+# The translation catalogues Django reads, compiled from locale/*/LC_MESSAGES/*.po in
+# plain Python (scripts/compile_messages.py); the .mo files are built, never committed.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+$(MESSAGES): %.mo: %.po | $(BIN)/python
+	$(BIN)/python scripts/compile_messages.py
+
 # Production is the settings' default: the targets that run on the embedded
 # defaults (SQLite, development keys) ask for debug explicitly.
 LOCAL := DJANGO_DEBUG=1
@@ -50,7 +56,7 @@ LOCAL := DJANGO_DEBUG=1
 # sitemap): the port it serves on, unless SITE_URL is set.
 RUN_SITE_URL = $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime $(MESSAGES)
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL) $(BIN)/python manage.py load_guides
 	@echo
@@ -67,17 +73,18 @@ staff: $(VENV)/.runtime
 	$(LOCAL) $(BIN)/python manage.py create_staff --group Navigators --superuser
 
 # Debian packages the browser tier needs: chromium (Playwright drives it), a Java
-# runtime (the Nu Html Checker is a jar) and npm (installs the checkers); and nginx
-# (tests/integration/test_nginx.py runs the shipped config). Only what is missing is
-# installed.
+# runtime (the Nu Html Checker is a jar) and npm (installs the checkers); nginx
+# (tests/integration/test_nginx.py runs the shipped config); and GNU gettext
+# (tests/cardinal/test_i18n.py runs makemessages). Only what is missing is installed.
 browser-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages for the browser and nginx tests:$$missing"; \
+	  echo "Installing Debian packages for the browser, nginx and translation tests:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
@@ -100,14 +107,14 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 $(BIN)/mypy
 
-test: $(VENV)/.dev browser-deps node_modules/.installed lint
+test: $(VENV)/.dev browser-deps node_modules/.installed lint $(MESSAGES)
 	scripts/ensure-services
 	$(LOCAL) $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	  $(BIN)/pytest
 
 # Web (gunicorn), worker and beat against DATABASE_URL and REDIS_URL, as in production.
-stack: $(VENV)/.dev
+stack: $(VENV)/.dev $(MESSAGES)
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { \
 	  echo "make stack needs DATABASE_URL and REDIS_URL, and the production secrets" \
 	    "or DJANGO_DEBUG=1 (README.md, 'Production')"; exit 1; }

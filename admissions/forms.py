@@ -24,6 +24,8 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from admissions import consent
 from admissions.models import Intake
@@ -61,11 +63,11 @@ US_STATES = [
 # note: "Voicemail: Choose yes or no." reads right where "Is it OK to leave a
 # voicemail?: ..." would not. Other labels are used as they are, less " (optional)".
 SUMMARY_NAMES = {
-    "contact_method": "How to reach you first",
-    "voicemail_ok": "Voicemail",
-    "who_needs_help": "Who needs help",
-    "message": "Your message",
-    "consent": "Consent to be contacted",
+    "contact_method": _("How to reach you first"),
+    "voicemail_ok": _("Voicemail"),
+    "who_needs_help": _("Who needs help"),
+    "message": _("Your message"),
+    "consent": _("Consent to be contacted"),
 }
 
 
@@ -73,7 +75,7 @@ def no_control_characters(value: str) -> None:
     """Reject invisible control characters (the message says which field, never the value)."""
     for char in value:
         if unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROL_CHARACTERS:
-            raise ValidationError("Please remove unusual invisible characters.", code="control")
+            raise ValidationError(_("Please remove unusual invisible characters."), code="control")
 
 
 def one_line(value: str) -> None:
@@ -81,7 +83,7 @@ def one_line(value: str) -> None:
     input, so only a program sends them; kept, they could start a new header
     wherever the value is reused (a mail, an export)."""
     if any(char in LINE_BREAKS for char in value):
-        raise ValidationError("Please keep this on one line.", code="line_break")
+        raise ValidationError(_("Please keep this on one line."), code="line_break")
 
 
 class TelInput(forms.TextInput):
@@ -92,8 +94,8 @@ class PhoneField(forms.CharField):
     """A phone number, US by default, cleaned to E.164 (+12025550147)."""
 
     default_error_messages = {
-        "required": "Enter a phone number we can call.",
-        "invalid": "Enter a phone number we can call, for example (202) 555-0147.",
+        "required": _("Enter a phone number we can call."),
+        "invalid": _("Enter a phone number we can call, for example (202) 555-0147."),
     }
 
     widget = TelInput(attrs={"autocomplete": "tel"})
@@ -117,105 +119,109 @@ def consent_label():
     """The current consent wording, its "privacy notice" words linked."""
     text = escape(consent.current().text)
     link = format_html('<a href="{}">{}</a>', reverse("privacy"), consent.PRIVACY_LINK_TEXT)
-    return mark_safe(text.replace(consent.PRIVACY_LINK_TEXT, link, 1))
+    label = text.replace(consent.PRIVACY_LINK_TEXT, link, 1)
+    if (get_language() or "en") != "en":
+        # The consent wording is versioned and exists in English only: shown as it is.
+        label = f'<span lang="en">{label}</span>'
+    return mark_safe(label)
 
 
 class IntakeForm(forms.Form):
     first_name = forms.CharField(
-        label="First name",
+        label=_("First name"),
         max_length=60,
-        help_text="Or any name you would like us to use.",
+        help_text=_("Or any name you would like us to use."),
         validators=[no_control_characters, one_line],
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-        error_messages={"required": "Enter your first name, or any name we can call you by."},
+        error_messages={"required": _("Enter your first name, or any name we can call you by.")},
     )
     phone = PhoneField(
-        label="Phone number",
-        help_text="We will call or text this number. Numbers outside the US need the country code.",
+        label=_("Phone number"),
+        help_text=_("We will call or text this number. Numbers outside the US need the country code."),
     )
     contact_method = forms.ChoiceField(
-        label="How should we reach you first?",
+        label=_("How should we reach you first?"),
         choices=Intake.ContactMethod.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose a phone call or a text message.",
-            "invalid_choice": "Choose a phone call or a text message.",
+            "required": _("Choose a phone call or a text message."),
+            "invalid_choice": _("Choose a phone call or a text message."),
         },
     )
     best_time = forms.ChoiceField(
-        label="Best time to call",
+        label=_("Best time to call"),
         choices=Intake.BestTime.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose a time of day, or any time.",
-            "invalid_choice": "Choose a time of day, or any time.",
+            "required": _("Choose a time of day, or any time."),
+            "invalid_choice": _("Choose a time of day, or any time."),
         },
     )
     voicemail_ok = forms.TypedChoiceField(
-        label="Is it OK to leave a voicemail?",
-        choices=[("yes", "Yes"), ("no", "No, please don't")],
+        label=_("Is it OK to leave a voicemail?"),
+        choices=[("yes", _("Yes")), ("no", _("No, please don't"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose yes or no.", "invalid_choice": "Choose yes or no."},
+        error_messages={"required": _("Choose yes or no."), "invalid_choice": _("Choose yes or no.")},
     )
     who_needs_help = forms.ChoiceField(
-        label="Who needs help?",
+        label=_("Who needs help?"),
         choices=Intake.WhoNeedsHelp.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose who the help is for.",
-            "invalid_choice": "Choose who the help is for.",
+            "required": _("Choose who the help is for."),
+            "invalid_choice": _("Choose who the help is for."),
         },
     )
     email = forms.EmailField(
-        label="Email (optional)",
+        label=_("Email (optional)"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
-            "invalid": "Enter an email address like name@example.com, or leave it empty."
+            "invalid": _("Enter an email address like name@example.com, or leave it empty.")
         },
     )
     state = forms.ChoiceField(
-        label="State you live in (optional)",
+        label=_("State you live in (optional)"),
         required=False,
-        choices=[("", "Choose a state")] + US_STATES,
+        choices=[("", _("Choose a state")), *US_STATES],
         error_messages={"invalid_choice": "Choose a state from the list, or leave it empty."},
     )
     substances = forms.MultipleChoiceField(
-        label="Substances of concern (optional)",
+        label=_("Substances of concern (optional)"),
         required=False,
         choices=Intake.Substance.choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "Tick only choices from the list."},
     )
     insurance_provider = forms.CharField(
-        label="Insurance provider (optional)",
+        label=_("Insurance provider (optional)"),
         required=False,
         max_length=100,
         validators=[no_control_characters, one_line],
     )
     insurance_member_id = forms.CharField(
-        label="Insurance member ID (optional)",
+        label=_("Insurance member ID (optional)"),
         required=False,
         max_length=40,
         validators=[no_control_characters, one_line],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     message = forms.CharField(
-        label="Anything you would like us to know? (optional)",
+        label=_("Anything you would like us to know? (optional)"),
         required=False,
         max_length=1000,
-        help_text="Up to 1,000 characters.",
+        help_text=_("Up to 1,000 characters."),
         validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     consent = forms.BooleanField(
         label="",  # set in __init__: the current wording, with a link
-        error_messages={"required": "Please tick the box so we may call or text you."},
+        error_messages={"required": _("Please tick the box so we may call or text you.")},
     )
     # Spam checks: a field people never see, and the time the form was shown.
-    website = forms.CharField(label="Leave this field empty", required=False, max_length=200)
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
     started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     source = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
@@ -234,7 +240,7 @@ class IntakeForm(forms.Form):
         chosen = list(dict.fromkeys(self.cleaned_data["substances"]))  # each code once, in order
         if Intake.Substance.PREFER_NOT_TO_SAY in chosen and len(chosen) > 1:
             raise ValidationError(
-                "Choose “Prefer not to say” on its own, or untick it.", code="exclusive"
+                _("Choose “Prefer not to say” on its own, or untick it."), code="exclusive"
             )
         return chosen
 
@@ -288,7 +294,7 @@ class IntakeForm(forms.Form):
             anchor = bound.auto_id
             if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
                 anchor = f"{anchor}_0"
-            label = SUMMARY_NAMES.get(name) or str(field.label).removesuffix(" (optional)")
+            label = SUMMARY_NAMES.get(name) or str(field.label).removesuffix(gettext(" (optional)"))
             items.append((anchor, label, str(self.errors[name][0])))
         return items
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -123,15 +124,15 @@ class Intake(models.Model):
         CLOSED = "closed", "Closed"
 
     class WhoNeedsHelp(models.TextChoices):
-        SELF = "self", "Me"
-        LOVED_ONE = "loved_one", "A loved one"
-        CLIENT = "client", "A client I am referring"
+        SELF = "self", _("Me")
+        LOVED_ONE = "loved_one", _("A loved one")
+        CLIENT = "client", _("A client I am referring")
 
     class BestTime(models.TextChoices):
-        MORNING = "morning", "Morning (8 am to noon)"
-        AFTERNOON = "afternoon", "Afternoon (noon to 5 pm)"
-        EVENING = "evening", "Evening (5 pm to 8 pm)"
-        ANY = "any", "Any time"
+        MORNING = "morning", _("Morning (8 am to noon)")
+        AFTERNOON = "afternoon", _("Afternoon (noon to 5 pm)")
+        EVENING = "evening", _("Evening (5 pm to 8 pm)")
+        ANY = "any", _("Any time")
 
     # The clock times of each best time to call (minutes after midnight, in the
     # clinic's zone), as their labels say; "any" has none.
@@ -142,17 +143,17 @@ class Intake(models.Model):
     }
 
     class ContactMethod(models.TextChoices):
-        CALL = "call", "Phone call"
-        TEXT = "text", "Text message"
+        CALL = "call", _("Phone call")
+        TEXT = "text", _("Text message")
 
     class Substance(models.TextChoices):
-        ALCOHOL = "alcohol", "Alcohol"
-        OPIOIDS = "opioids", "Opioids (including fentanyl, heroin, pain pills)"
-        STIMULANTS = "stimulants", "Stimulants (methamphetamine, cocaine)"
-        BENZODIAZEPINES = "benzodiazepines", "Benzodiazepines or sleeping pills"
-        CANNABIS = "cannabis", "Cannabis"
-        OTHER = "other", "Something else"
-        PREFER_NOT_TO_SAY = "prefer_not_to_say", "Prefer not to say"
+        ALCOHOL = "alcohol", _("Alcohol")
+        OPIOIDS = "opioids", _("Opioids (including fentanyl, heroin, pain pills)")
+        STIMULANTS = "stimulants", _("Stimulants (methamphetamine, cocaine)")
+        BENZODIAZEPINES = "benzodiazepines", _("Benzodiazepines or sleeping pills")
+        CANNABIS = "cannabis", _("Cannabis")
+        OTHER = "other", _("Something else")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
 
     AWAITING_CONTACT_STATUSES = (Status.NEW, Status.ATTEMPTING)
     CONTACT_MADE_STATUSES = (

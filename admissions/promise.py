@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from admissions.models import NavigatorState
 from admissions.schedule import schedule_current
@@ -48,19 +49,24 @@ def callback_promise(
         after = max(call_after or now, schedule.next_opening(now))
         return CallbackPromise(
             "closed",
-            f"We are closed now. A navigator will call you after "
-            f"{schedule.when(after, now)} ({zone}).",
+            gettext("We are closed now. A navigator will call you after %(when)s (%(zone)s).")
+            % {"when": schedule.when(after, now), "zone": zone},
         )
     if call_after is not None and call_after > now + NOW_TOLERANCE:
         return CallbackPromise(
             "chosen",
-            f"A navigator will call you after {schedule.when(call_after, now)} ({zone}), "
-            "the time you chose.",
+            gettext("A navigator will call you after %(when)s (%(zone)s), the time you chose.")
+            % {"when": schedule.when(call_after, now), "zone": zone},
         )
     if not NavigatorState.objects.on_duty(now).exists():
         return CallbackPromise(
             "busy",
-            "Our navigators are all busy right now. The first one free will call you back.",
+            gettext("Our navigators are all busy right now. The first one free will call you back."),
         )
     minutes = settings.ADMISSIONS_CALLBACK_MINUTES
-    return CallbackPromise("soon", f"A navigator will call you within {minutes} minutes.")
+    sentence = ngettext(
+        "A navigator will call you within %(minutes)d minute.",
+        "A navigator will call you within %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    return CallbackPromise("soon", sentence)

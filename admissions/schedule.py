@@ -26,22 +26,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
+from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.translation import gettext, gettext_lazy
 
 HOURS_VARIABLE = "ADMISSIONS_HOURS"
 CLOSED_VARIABLE = "ADMISSIONS_CLOSED_DATES"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# In messages about the setting; what people read uses Django's translated WEEKDAYS.
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MINUTES_PER_DAY = 24 * 60
 # Names people know for the zones of the United States; others show their key.
 ZONE_NAMES = {
-    "America/New_York": "Eastern Time",
-    "America/Detroit": "Eastern Time",
-    "America/Chicago": "Central Time",
-    "America/Denver": "Mountain Time",
-    "America/Phoenix": "Mountain Time",
-    "America/Los_Angeles": "Pacific Time",
-    "America/Anchorage": "Alaska Time",
-    "Pacific/Honolulu": "Hawaii Time",
+    "America/New_York": gettext_lazy("Eastern Time"),
+    "America/Detroit": gettext_lazy("Eastern Time"),
+    "America/Chicago": gettext_lazy("Central Time"),
+    "America/Denver": gettext_lazy("Mountain Time"),
+    "America/Phoenix": gettext_lazy("Mountain Time"),
+    "America/Los_Angeles": gettext_lazy("Pacific Time"),
+    "America/Anchorage": gettext_lazy("Alaska Time"),
+    "Pacific/Honolulu": gettext_lazy("Hawaii Time"),
 }
 _GROUP = re.compile(r"(?P<days>\S+)\s+(?P<spans>\S+)")
 _SPAN = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
@@ -124,7 +128,15 @@ def _zone(name: str) -> ZoneInfo:
         raise ImproperlyConfigured(f"TIME_ZONE {name!r} is not a known time zone.") from None
 
 
+def _twelve_hour() -> bool:
+    """English says '8 am'; the other languages read the 24-hour clock ('20:00')."""
+    return (translation.get_language() or "en").startswith("en")
+
+
 def _wall_time(minutes: int) -> str:
+    if not _twelve_hour():
+        hour, minute = divmod(minutes, 60)
+        return f"{hour}:{minute:02d}"
     if minutes in (0, MINUTES_PER_DAY):
         return "midnight"
     if minutes == 12 * 60:
@@ -136,12 +148,14 @@ def _wall_time(minutes: int) -> str:
 
 
 def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    if len(items) == 1:
+        return items[0]
+    return gettext("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
 def _day_names(days: list[int]) -> str:
     if len(days) == 7:
-        return "Every day"
+        return gettext("Every day")
     runs: list[list[int]] = []
     for day in days:
         if runs and runs[-1][-1] == day - 1:
@@ -151,9 +165,12 @@ def _day_names(days: list[int]) -> str:
     names = []
     for run in runs:
         if len(run) >= 3:
-            names.append(f"{DAY_NAMES[run[0]]} to {DAY_NAMES[run[-1]]}")
+            names.append(
+                gettext("%(first)s to %(last)s")
+                % {"first": WEEKDAYS[run[0]], "last": WEEKDAYS[run[-1]]}
+            )
         else:
-            names.extend(DAY_NAMES[day] for day in run)
+            names.extend(str(WEEKDAYS[day]) for day in run)
     return _and(names)
 
 
@@ -252,15 +269,20 @@ class Schedule:
         local, today = t.astimezone(self.zone), now.astimezone(self.zone).date()
         clock = _wall_time(local.hour * 60 + local.minute)
         if local.date() == today:
-            return f"{clock} today"
+            return gettext("%(clock)s today") % {"clock": clock}
         if local.date() == today + timedelta(days=1):
-            return f"{clock} tomorrow"
-        return f"{clock} on {DAY_NAMES[local.weekday()]}, {local:%B} {local.day}"
+            return gettext("%(clock)s tomorrow") % {"clock": clock}
+        return gettext("%(clock)s on %(weekday)s, %(month)s %(day)s") % {
+            "clock": clock,
+            "weekday": WEEKDAYS[local.weekday()],
+            "month": MONTHS[local.month],
+            "day": local.day,
+        }
 
     @property
     def zone_name(self) -> str:
         """The zone as people name it ('Eastern Time'), or its key."""
-        return ZONE_NAMES.get(self.zone.key, self.zone.key)
+        return str(ZONE_NAMES.get(self.zone.key, self.zone.key))
 
     def describe(self) -> str:
         """The hours for people, e.g. 'Monday to Friday, 8 am to 8 pm; Saturday
@@ -271,7 +293,13 @@ class Schedule:
                 groups.setdefault(spans, []).append(day)
         parts = [
             f"{_day_names(days)}, "
-            + _and([f"{_wall_time(start)} to {_wall_time(end)}" for start, end in spans])
+            + _and(
+                [
+                    gettext("%(start)s to %(end)s")
+                    % {"start": _wall_time(start), "end": _wall_time(end)}
+                    for start, end in spans
+                ]
+            )
             for spans, days in groups.items()
         ]
         return f"{'; '.join(parts)}, {self.zone_name}"

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -70,12 +71,12 @@ def _accepted(
 
 
 # Why a form is shown again instead of being saved, in the person's words.
-LONG_OPEN = (
+LONG_OPEN = gettext_lazy(
     "This form was open for a long time. Please check your details and press "
     "“Request my callback” again."
 )
-TOO_SOON = "Please check your details and press “Request my callback” again."
-ALREADY_SENT = (
+TOO_SOON = gettext_lazy("Please check your details and press “Request my callback” again.")
+ALREADY_SENT = gettext_lazy(
     "You already sent us this form. To send it again, for example with corrected "
     "details, check them and press “Request my callback” again."
 )

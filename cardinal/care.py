@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 # Where the questions come from (cited on the page).
 NAVIGATOR_QUESTIONS_TITLE = "10 Questions to Ask Alcohol Treatment Programs"
@@ -92,7 +93,7 @@ QUESTIONS = {
     "after_treatment": "What support is there once treatment ends?",
 }
 
-ASK_ON_THE_CALL = "Ask us on the call."
+ASK_ON_THE_CALL = gettext_noop("Ask us on the call.")  # translated where shown
 
 # Every key the file may have, by table; True marks the facts launch_check asks for.
 SCHEMA: dict[str, dict[str, bool]] = {

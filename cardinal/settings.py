@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "education.page_cache.GuidePageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cardinal.middleware.SecurityHeadersMiddleware",
+    # The page's language from its address alone: English at the root, Spanish under /es/.
+    "cardinal.i18n.PathLanguageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before SessionMiddleware: follows the session cookie it sets (cardinal/staff_marker.py).
@@ -118,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cardinal.context_processors.site",
+                "cardinal.i18n.languages",
             ],
         },
     },
@@ -382,7 +385,11 @@ STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 12)
 
 # --- Internationalisation ---------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English at the root, Spanish under /es/ (cardinal/i18n.py): the address alone says the
+# language, never the browser's Accept-Language. Catalogues in locale/ (README, "Translations").
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 # A bad ADMISSIONS_HOURS, ADMISSIONS_CLOSED_DATES or TIME_ZONE stops start-up here.
 schedule_parse(hours=ADMISSIONS_HOURS, closed_dates=ADMISSIONS_CLOSED_DATES, time_zone=TIME_ZONE)

@@ -1,5 +1,6 @@
 """Top-level URL configuration."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -9,7 +10,8 @@ from admissions import duty
 from cardinal import twofactor, views
 from cardinal.sitemaps import SITEMAPS
 
-urlpatterns = [
+# The public site: English at the root, Spanish under /es/ (cardinal/i18n.py).
+public_patterns = [
     path("", views.HomePage.as_view(), name="home"),
     path("privacy/", views.PublicPage.as_view(template_name="pages/privacy.html"), name="privacy"),
     path(
@@ -19,6 +21,13 @@ urlpatterns = [
     ),
     path("crisis/", views.PublicPage.as_view(template_name="pages/crisis.html"), name="crisis"),
     path("about-our-care/", views.AboutCarePage.as_view(), name="about-our-care"),
+    path("medications/", include("education.urls")),
+    path("admissions/", include("admissions.urls")),
+]
+
+# One address in every language: machines' files, health checks and the staff side.
+urlpatterns = [
+    *i18n_patterns(*public_patterns, prefix_default_language=False),
     path(
         "robots.txt",
         views.PublicPage.as_view(template_name="robots.txt", content_type="text/plain"),
@@ -33,8 +42,6 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("medications/", include("education.urls")),
-    path("admissions/", include("admissions.urls")),
     path("staff/two-factor/enrol/", twofactor.enrol, name=twofactor.ENROL_URL_NAME),
     path("staff/two-factor/setup/", twofactor.setup, name=twofactor.SETUP_URL_NAME),
     path("staff/two-factor/verify/", twofactor.verify, name=twofactor.VERIFY_URL_NAME),

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -56,7 +57,7 @@ class AboutCarePage(PublicPage):
         context["care"] = care.care_current()
         context["admissions_hours"] = schedule_current().describe()
         context["callback_minutes"] = settings.ADMISSIONS_CALLBACK_MINUTES
-        context["ask_on_the_call"] = care.ASK_ON_THE_CALL
+        context["ask_on_the_call"] = gettext(care.ASK_ON_THE_CALL)
         context["navigator_questions"] = {
             "title": care.NAVIGATOR_QUESTIONS_TITLE,
             "url": care.NAVIGATOR_QUESTIONS_URL,

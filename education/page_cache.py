@@ -40,7 +40,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cardinal.staff_marker import staff_marker_valid
 
@@ -127,7 +127,7 @@ class GuidePageCacheMiddleware:
             raise MiddlewareNotUsed
         self.get_response = get_response
         self.pages: dict[tuple, StoredPage] = {}
-        self.prefix = None
+        self.prefix: tuple[str, ...] | None = None
         self.generation: str | None = None  # None: the shared cache is unavailable
         self.checked_at = float("-inf")
         self.seen_changes = -1
@@ -170,7 +170,12 @@ class GuidePageCacheMiddleware:
         if request.method != "GET":
             return False
         if self.prefix is None:
-            self.prefix = reverse("education:guide-list")
+            # The guide list's address in every language (/medications/, /es/medications/).
+            prefixes = []
+            for code, _ in settings.LANGUAGES:
+                with translation.override(code):
+                    prefixes.append(reverse("education:guide-list"))
+            self.prefix = tuple(prefixes)
         if not request.path.startswith(self.prefix):
             return False
         meta = request.META

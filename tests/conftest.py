@@ -9,6 +9,14 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    """The Spanish pages need the compiled catalogues, also when pytest is run
+    without make (scripts/compile_messages.py; quick when they are current)."""
+    from scripts.compile_messages import compile_all
+
+    compile_all()
+
+
 @pytest.fixture(autouse=True)
 def _task_mode(request, settings):
     """Unit tests run tasks in-process; integration tests send them to the broker."""
