@@ -10,7 +10,12 @@ from education import sitemaps as education_sitemaps
 
 
 class SiteUrlSitemap(Sitemap):
-    """Links on SITE_URL's scheme and host, whatever host the request used."""
+    """Links on SITE_URL's scheme and host, whatever host the request used; each page
+    in English and in Spanish, each entry naming both and x-default (English)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
 
     def get_protocol(self, protocol=None):
         return urlsplit(settings.SITE_URL).scheme or "https"

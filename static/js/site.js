@@ -114,7 +114,18 @@
     }
   }
 
+  // The one-line offer of the Spanish page, on an English page, to a browser whose
+  // first language is Spanish. Never a redirect: the reader chooses.
+  function languageOffer() {
+    var offer = document.querySelector(".language-offer");
+    var preferred = (navigator.languages && navigator.languages[0]) || navigator.language || "";
+    if (offer && preferred.toLowerCase().split("-")[0] === "es") {
+      offer.hidden = false;
+    }
+  }
+
   function start() {
+    languageOffer();
     menu();
     callButton();
     foldedTargets();
