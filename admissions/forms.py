@@ -137,7 +137,9 @@ class IntakeForm(forms.Form):
     )
     phone = PhoneField(
         label=_("Phone number"),
-        help_text=_("We will call or text this number. Numbers outside the US need the country code."),
+        help_text=_(
+            "We will call or text this number. Numbers outside the US need the country code."
+        ),
     )
     contact_method = forms.ChoiceField(
         label=_("How should we reach you first?"),
@@ -162,7 +164,10 @@ class IntakeForm(forms.Form):
         choices=[("yes", _("Yes")), ("no", _("No, please don't"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose yes or no."), "invalid_choice": _("Choose yes or no.")},
+        error_messages={
+            "required": _("Choose yes or no."),
+            "invalid_choice": _("Choose yes or no."),
+        },
     )
     who_needs_help = forms.ChoiceField(
         label=_("Who needs help?"),
@@ -294,7 +299,7 @@ class IntakeForm(forms.Form):
             anchor = bound.auto_id
             if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
                 anchor = f"{anchor}_0"
-            label = SUMMARY_NAMES.get(name) or str(field.label).removesuffix(gettext(" (optional)"))
+            label = str(SUMMARY_NAMES.get(name) or field.label).removesuffix(gettext(" (optional)"))
             items.append((anchor, label, str(self.errors[name][0])))
         return items
 

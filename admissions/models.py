@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from admissions import audit, crypto, roles
 from admissions.fields import EncryptedTextField
@@ -124,15 +124,15 @@ class Intake(models.Model):
         CLOSED = "closed", "Closed"
 
     class WhoNeedsHelp(models.TextChoices):
-        SELF = "self", _("Me")
-        LOVED_ONE = "loved_one", _("A loved one")
-        CLIENT = "client", _("A client I am referring")
+        SELF = "self", gettext_lazy("Me")
+        LOVED_ONE = "loved_one", gettext_lazy("A loved one")
+        CLIENT = "client", gettext_lazy("A client I am referring")
 
     class BestTime(models.TextChoices):
-        MORNING = "morning", _("Morning (8 am to noon)")
-        AFTERNOON = "afternoon", _("Afternoon (noon to 5 pm)")
-        EVENING = "evening", _("Evening (5 pm to 8 pm)")
-        ANY = "any", _("Any time")
+        MORNING = "morning", gettext_lazy("Morning (8 am to noon)")
+        AFTERNOON = "afternoon", gettext_lazy("Afternoon (noon to 5 pm)")
+        EVENING = "evening", gettext_lazy("Evening (5 pm to 8 pm)")
+        ANY = "any", gettext_lazy("Any time")
 
     # The clock times of each best time to call (minutes after midnight, in the
     # clinic's zone), as their labels say; "any" has none.
@@ -143,17 +143,17 @@ class Intake(models.Model):
     }
 
     class ContactMethod(models.TextChoices):
-        CALL = "call", _("Phone call")
-        TEXT = "text", _("Text message")
+        CALL = "call", gettext_lazy("Phone call")
+        TEXT = "text", gettext_lazy("Text message")
 
     class Substance(models.TextChoices):
-        ALCOHOL = "alcohol", _("Alcohol")
-        OPIOIDS = "opioids", _("Opioids (including fentanyl, heroin, pain pills)")
-        STIMULANTS = "stimulants", _("Stimulants (methamphetamine, cocaine)")
-        BENZODIAZEPINES = "benzodiazepines", _("Benzodiazepines or sleeping pills")
-        CANNABIS = "cannabis", _("Cannabis")
-        OTHER = "other", _("Something else")
-        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+        ALCOHOL = "alcohol", gettext_lazy("Alcohol")
+        OPIOIDS = "opioids", gettext_lazy("Opioids (including fentanyl, heroin, pain pills)")
+        STIMULANTS = "stimulants", gettext_lazy("Stimulants (methamphetamine, cocaine)")
+        BENZODIAZEPINES = "benzodiazepines", gettext_lazy("Benzodiazepines or sleeping pills")
+        CANNABIS = "cannabis", gettext_lazy("Cannabis")
+        OTHER = "other", gettext_lazy("Something else")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", gettext_lazy("Prefer not to say")
 
     AWAITING_CONTACT_STATUSES = (Status.NEW, Status.ATTEMPTING)
     CONTACT_MADE_STATUSES = (
@@ -289,7 +289,7 @@ class Intake(models.Model):
 
     def substance_labels(self) -> list[str]:
         labels = dict(self.Substance.choices)
-        return [labels.get(code, code) for code in self.substance_list]
+        return [str(labels.get(code, code)) for code in self.substance_list]
 
     def is_awaiting_contact(self) -> bool:
         """Nobody has reached the person yet and the intake still expects a call

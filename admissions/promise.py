@@ -61,7 +61,9 @@ def callback_promise(
     if not NavigatorState.objects.on_duty(now).exists():
         return CallbackPromise(
             "busy",
-            gettext("Our navigators are all busy right now. The first one free will call you back."),
+            gettext(
+                "Our navigators are all busy right now. The first one free will call you back."
+            ),
         )
     minutes = settings.ADMISSIONS_CALLBACK_MINUTES
     sentence = ngettext(

@@ -3,7 +3,7 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.cache import cache_control
 
 from admissions import duty
@@ -11,7 +11,7 @@ from cardinal import twofactor, views
 from cardinal.sitemaps import SITEMAPS
 
 # The public site: English at the root, Spanish under /es/ (cardinal/i18n.py).
-public_patterns = [
+public_patterns: list[URLPattern | URLResolver] = [
     path("", views.HomePage.as_view(), name="home"),
     path("privacy/", views.PublicPage.as_view(template_name="pages/privacy.html"), name="privacy"),
     path(

@@ -214,8 +214,11 @@ def test_a_guide_in_spanish_says_it_is_not_translated_and_marks_its_english_text
     assert '<div class="guide__body" lang="en">' in html
     assert re.search(r'<h1 lang="en">[^<]*Naltrexone', html)
     # Dates in Spanish order and words.
-    assert re.search(r"\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
-                     r"septiembre|octubre|noviembre|diciembre) de \d{4}", html)
+    assert re.search(
+        r"\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+        r"septiembre|octubre|noviembre|diciembre) de \d{4}",
+        html,
+    )
     english = html_of(client, "/medications/naltrexone/")
     assert "Esta guía" not in english and 'lang="en">' not in english.split("<body")[1]
 

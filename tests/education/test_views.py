@@ -323,7 +323,10 @@ def test_sitemap_lists_public_pages_and_published_guides_with_lastmod(client, ma
     paths += ["/privacy/", "/crisis/"]
     paths.append("/medications/alpha/")
     locs = re.findall(r"<loc>(.*?)</loc>", xml)
-    assert locs == [f"https://cardinal.example{path}" for path in paths]
+    # Each page in English, then in Spanish (tests/cardinal/test_i18n.py checks the alternates).
+    assert locs == [
+        f"https://cardinal.example{prefix}{path}" for path in paths for prefix in ("", "/es")
+    ]
 
 
 def test_robots_txt_allows_the_site_and_points_at_the_sitemap(client, settings):
