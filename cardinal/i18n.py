@@ -43,6 +43,15 @@ def page_url(path: str, language: str) -> str:
     return translate_url(path, language)
 
 
+# The language tags of the pages' structured data (JSON-LD inLanguage).
+CONTENT_LANGUAGES = {"en": "en-US", "es": "es-US"}
+
+
+def content_language() -> str:
+    """The JSON-LD inLanguage of the page being rendered."""
+    return CONTENT_LANGUAGES.get(translation.get_language() or "", CONTENT_LANGUAGES["en"])
+
+
 def alternates(path: str) -> list[tuple[str, str]]:
     """(hreflang, absolute URL) of the page at `path` in every language, then x-default."""
     pairs = [(code, settings.SITE_URL + page_url(path, code)) for code, _ in settings.LANGUAGES]

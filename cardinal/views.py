@@ -19,6 +19,7 @@ from django.views.generic import TemplateView
 from admissions.schedule import schedule_current
 from cardinal import care
 from cardinal.context_processors import site
+from cardinal.i18n import content_language
 from cardinal.lib.jsonld import clinic_organization, json_ld
 from education.comparison import sections_context
 
@@ -42,7 +43,18 @@ class HomePage(PublicPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(sections_context())  # the published guides, by condition
-        context["organization_json_ld"] = json_ld(clinic_organization())
+        organization = clinic_organization()
+        context["organization_json_ld"] = json_ld(organization)
+        # The page itself, in its language (English at /, Spanish at /es/).
+        context["page_json_ld"] = json_ld(
+            {
+                "@context": "https://schema.org",
+                "@type": "WebPage",
+                "url": settings.SITE_URL + self.request.path,
+                "inLanguage": content_language(),
+                "about": {"@id": organization["@id"]},
+            }
+        )
         return context
 
 

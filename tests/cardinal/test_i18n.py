@@ -2,6 +2,7 @@
 
 import gettext
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -192,6 +193,18 @@ def test_the_sitemap_lists_each_page_in_both_languages_with_its_alternates(clien
         for hreflang, href in (("en", site + path), ("es", f"{site}/es{path}")):
             assert f'<xhtml:link rel="alternate" hreflang="{hreflang}" href="{href}"/>' in sitemap
         assert f'<xhtml:link rel="alternate" hreflang="x-default" href="{site}{path}"/>' in sitemap
+
+
+def test_the_home_page_structured_data_names_its_language(client, settings):
+    for path, language in (("/", "en-US"), ("/es/", "es-US")):
+        html = html_of(client, path)
+        pages = [
+            json.loads(block)
+            for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html)
+        ]
+        page = next(node for node in pages if node["@type"] == "WebPage")
+        assert page["inLanguage"] == language
+        assert page["url"] == settings.SITE_URL + path
 
 
 # --- The Spanish pages ------------------------------------------------------------
