@@ -54,6 +54,16 @@ PAGES = [
     Page("crisis", "/crisis/"),
     Page("about-our-care", "/about-our-care/"),
     Page("not-found", "/no-such-page/", status=404),
+    # The Spanish edition (cardinal/i18n.py): the same pages under /es/.
+    Page("es-home", "/es/"),
+    Page("es-medications", "/es/medications/"),
+    Page("es-medications-naltrexone", "/es/medications/naltrexone/"),
+    Page("es-admissions", "/es/admissions/"),
+    Page("es-privacy", "/es/privacy/"),
+    Page("es-editorial-policy", "/es/editorial-policy/"),
+    Page("es-crisis", "/es/crisis/"),
+    Page("es-about-our-care", "/es/about-our-care/"),
+    Page("es-not-found", "/es/no-such-page/", status=404),
 ]
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
