@@ -8,6 +8,8 @@ hash of the exact text, so we can always show what a person agreed to.
 import hashlib
 from dataclasses import dataclass
 
+from django.utils.translation import get_language
+
 PRIVACY_LINK_TEXT = "privacy notice"
 
 
@@ -15,6 +17,9 @@ PRIVACY_LINK_TEXT = "privacy notice"
 class ConsentWording:
     version: str
     text: str
+    language: str = "en"
+    # The words of `text` the form links to the privacy notice.
+    privacy_link_text: str = PRIVACY_LINK_TEXT
 
     @property
     def sha256(self) -> str:
@@ -33,10 +38,26 @@ WORDINGS = {
                 "receiving care. Read our privacy notice."
             ),
         ),
+        # The Spanish form's wording (/es/admissions/): its own text, version and hash.
+        ConsentWording(
+            version="2026-12-es",
+            language="es",
+            privacy_link_text="aviso de privacidad",
+            text=(
+                "Acepto que Cardinal Recovery me llame y me envíe mensajes de texto al número "
+                "de teléfono que di, sobre mi solicitud y las opciones de tratamiento. Pueden "
+                "aplicarse tarifas de mensajes y datos. Puedo pedir que dejen de contactarme en "
+                "cualquier momento. Dar este permiso no es una condición para recibir atención. "
+                "Lea nuestro aviso de privacidad."
+            ),
+        ),
     ]
 }
+# The English wording; CURRENT_VERSIONS has the current one of each language.
 CURRENT_VERSION = "2026-11"
+CURRENT_VERSIONS = {"en": CURRENT_VERSION, "es": "2026-12-es"}
 
 
 def current() -> ConsentWording:
-    return WORDINGS[CURRENT_VERSION]
+    """The current wording in the language of the page (English when it has none)."""
+    return WORDINGS[CURRENT_VERSIONS.get(get_language() or "en", CURRENT_VERSION)]

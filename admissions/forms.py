@@ -116,13 +116,14 @@ class PhoneField(forms.CharField):
 
 
 def consent_label():
-    """The current consent wording, its "privacy notice" words linked."""
-    text = escape(consent.current().text)
-    link = format_html('<a href="{}">{}</a>', reverse("privacy"), consent.PRIVACY_LINK_TEXT)
-    label = text.replace(consent.PRIVACY_LINK_TEXT, link, 1)
-    if (get_language() or "en") != "en":
-        # The consent wording is versioned and exists in English only: shown as it is.
-        label = f'<span lang="en">{label}</span>'
+    """The current consent wording of the page's language, its privacy-notice words linked."""
+    wording = consent.current()
+    text = escape(wording.text)
+    link = format_html('<a href="{}">{}</a>', reverse("privacy"), wording.privacy_link_text)
+    label = text.replace(wording.privacy_link_text, link, 1)
+    if wording.language != (get_language() or "en"):
+        # No wording in the page's language: shown as it is, marked as its language.
+        label = f'<span lang="{wording.language}">{label}</span>'
     return mark_safe(label)
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
-from admissions import limits, services
+from admissions import consent, limits, services
 from admissions.forms import IntakeForm
 from admissions.models import Intake
 from admissions.promise import callback_promise
@@ -115,7 +115,9 @@ def _submit(request: HttpRequest, form: IntakeForm, nonce: str) -> HttpResponse:
         return response
     try:
         intake = services.intake_submit(
-            **form.intake_data(), consent_page=_consent_page(form.cleaned_data["source"])
+            **form.intake_data(),
+            consent_page=_consent_page(form.cleaned_data["source"]),
+            consent_version=consent.current().version,  # the wording the form showed
         )
     except Exception:
         if claim is limits.Claim.CLAIMED:

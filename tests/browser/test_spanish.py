@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from admissions import consent
 from admissions.models import ConsentRecord, Intake
 from tests.browser.conftest import PHONE
 from tests.browser.visitor import new_tab
@@ -36,7 +37,7 @@ def test_a_spanish_speaker_reads_a_guide_fixes_an_error_and_is_thanked_in_spanis
         page.get_by_role("radio", name="Al final de la tarde (de 17:00 a 20:00)").check()
         page.get_by_role("radio", name="Sí", exact=True).check()
         page.get_by_role("radio", name="Un ser querido").check()
-        page.get_by_label("I agree that Cardinal Recovery").check()
+        page.get_by_label("Acepto que Cardinal Recovery").check()
         page.get_by_role("button", name="Pedir mi llamada").click()
 
         summary = page.locator("[data-error-summary]")
@@ -48,7 +49,7 @@ def test_a_spanish_speaker_reads_a_guide_fixes_an_error_and_is_thanked_in_spanis
         screenshot(page, "es-intake-errors-phone")
         summary.get_by_role("link", name=re.compile("Número de teléfono")).click()
         page.get_by_role("textbox", name="Número de teléfono").fill("(415) 555-2671")
-        page.get_by_label("I agree that Cardinal Recovery").check()
+        page.get_by_label("Acepto que Cardinal Recovery").check()
         page.get_by_role("button", name="Pedir mi llamada").click()
 
         page.wait_for_url(re.compile(r"/es/admissions/thanks/$"))
@@ -61,4 +62,6 @@ def test_a_spanish_speaker_reads_a_guide_fixes_an_error_and_is_thanked_in_spanis
 
     intake = Intake.objects.get(reference=reference)
     assert intake.phone == "+14155552671" and intake.source_page == "naltrexone"
-    assert ConsentRecord.objects.get(intake=intake).page == "/es/admissions/?from=naltrexone"
+    record = ConsentRecord.objects.get(intake=intake)
+    assert record.page == "/es/admissions/?from=naltrexone"
+    assert record.wording_version == consent.CURRENT_VERSIONS["es"]

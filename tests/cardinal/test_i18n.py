@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import translation
 
+from admissions import consent
 from admissions.models import ConsentRecord, Intake
 from admissions.schedule import schedule_parse
 from scripts.compile_messages import Entry, mo_bytes, parse
@@ -265,7 +266,7 @@ def test_the_opening_hours_in_spanish():
     )
 
 
-def test_the_spanish_form_shows_its_errors_in_spanish_and_keeps_the_consent_in_english(client):
+def test_the_spanish_form_shows_its_errors_and_its_consent_wording_in_spanish(client):
     data = form_data(client)
     data["first_name"] = ""
     response = client.post("/es/admissions/", data)
@@ -274,8 +275,9 @@ def test_the_spanish_form_shows_its_errors_in_spanish_and_keeps_the_consent_in_e
     assert lang_of(html) == "es"
     assert "Revise una respuesta" in html
     assert "Escriba su nombre, o cualquier nombre con el que podamos llamarle." in html
-    # The consent wording is versioned and English only (a Spanish version is to come).
-    assert '<span lang="en">I agree that Cardinal Recovery may call me' in html
+    # The Spanish consent wording, its privacy-notice words linked to the Spanish notice.
+    assert "Acepto que Cardinal Recovery me llame" in html and "I agree" not in html
+    assert '<a href="/es/privacy/">aviso de privacidad</a>' in html
     assert Intake.objects.count() == 0
 
 
@@ -286,6 +288,10 @@ def test_the_spanish_form_saves_an_intake_and_thanks_in_spanish(client, navigato
     intake = Intake.objects.get()
     record = ConsentRecord.objects.get(intake=intake)
     assert record.page == "/es/admissions/"
+    # The record names the Spanish wording the person agreed to, as the English one does.
+    spanish = consent.WORDINGS[consent.CURRENT_VERSIONS["es"]]
+    assert spanish.language == "es" and spanish.version != consent.CURRENT_VERSION
+    assert (record.wording_version, record.wording_sha256) == (spanish.version, spanish.sha256)
     thanks = html_of(client, response["Location"])
     assert lang_of(thanks) == "es"
     assert "Gracias. Recibimos su solicitud." in thanks and intake.reference in thanks
