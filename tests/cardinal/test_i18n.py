@@ -230,6 +230,7 @@ def test_a_guide_in_spanish_says_it_is_not_translated_and_marks_its_english_text
     # The FAQ and Sources sections are stored rendered in English (education.services).
     assert re.search(r'<div lang="en">\s*<section class="faq"', html)
     assert re.search(r'<div lang="en">\s*<section class="sources"', html)
+    assert re.search(r'<div lang="en">\s*<section class="related"', html)
     # Dates in Spanish order and words.
     assert re.search(
         r"\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
