@@ -103,3 +103,73 @@ def grade_level(markdown: str) -> float:
     words_per_sentence = len(text_words) / sentence_count(text)
     syllables_per_word = syllables / len(text_words)
     return round(0.39 * words_per_sentence + 11.8 * syllables_per_word - 15.59, 1)
+
+
+# Spanish: the INFLESZ scale (Barrio-Cantalejo et al., An Sist Sanit Navar 2008;
+# 31(2):135-152), which reads the Flesch-Szigriszt perspicuity index
+#
+#     score = 206.835 - 62.3 * syllables per word - words per sentence
+#
+# on bands fitted to Spanish readers. Higher is easier; a guide for patients aims
+# at "bastante fácil" (65 or more).
+INFLESZ_BANDS = (
+    (80.0, "muy fácil"),
+    (65.0, "bastante fácil"),
+    (55.0, "normal"),
+    (40.0, "algo difícil"),
+    (float("-inf"), "muy difícil"),
+)
+INFLESZ_TARGET = 65.0
+
+_STRONG = set("aeoáéó")
+_WEAK = set("iuü")
+_ACCENTED_WEAK = set("íú")
+_VOWELS = _STRONG | _WEAK | _ACCENTED_WEAK
+# A 'u' between q or g and e or i is only spelling ("que", "guerra"), not a vowel sound.
+_SILENT_U = re.compile(r"(?<=[qg])u(?=[eiéí])")
+
+
+@cache
+def spanish_syllable_count(word: str) -> int:
+    """Syllables in one lower-case Spanish word, from its vowel groups.
+
+    Two strong vowels (a, e, o) are two syllables; a weak vowel (i, u) beside another
+    vowel joins it in one (a diphthong) unless it carries the stress mark (í, ú).
+    'Y' is a consonant ("mayo") or closes the vowel before it ("hay", "muy"), so it
+    adds no syllable, except as the word "y". A word with no vowel at all (a number,
+    "mg") is counted as two, the usual length of what is read out for it.
+    """
+    if word == "y":
+        return 1
+    letters = _SILENT_U.sub("", word)
+    syllables = 0
+    previous = ""
+    for char in letters:
+        if char not in _VOWELS:
+            previous = ""
+            continue
+        joins = previous and (
+            (char in _WEAK and previous in _VOWELS - _ACCENTED_WEAK)
+            or (previous in _WEAK and char in _VOWELS - _ACCENTED_WEAK and char != previous)
+        )
+        if not joins:
+            syllables += 1
+        previous = char
+    return syllables or 2
+
+
+def inflesz(markdown: str) -> float:
+    """INFLESZ (Flesch-Szigriszt) score of a piece of Spanish guide markdown."""
+    text = readable_text(markdown)
+    text_words = words(text)
+    if not text_words:
+        return 0.0
+    syllables = sum(spanish_syllable_count(word) for word in text_words)
+    words_per_sentence = len(text_words) / sentence_count(text)
+    syllables_per_word = syllables / len(text_words)
+    return round(206.835 - 62.3 * syllables_per_word - words_per_sentence, 1)
+
+
+def inflesz_band(score: float) -> str:
+    """The INFLESZ band a score falls in: 'muy fácil' ... 'muy difícil'."""
+    return next(name for floor, name in INFLESZ_BANDS if score >= floor)
