@@ -67,7 +67,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "crispy_forms",
     "crispy_bootstrap5",
-    "js_lib_bootstrap5",
+    # js_lib_bootstrap5 is not an app here: scripts/build_css.py reads its stylesheet
+    # and the site serves only the rules it uses (static/css/bootstrap.*.css), so the
+    # full Bootstrap is never collected or served.
     "csp",
     "axes",
     "django_otp",

@@ -99,3 +99,17 @@ def test_every_bootstrap_class_a_public_page_uses_is_in_the_stylesheet_it_links(
         checked |= page.classes & bootstrap
     # The pages did use Bootstrap: buttons, the breadcrumb, the form and its errors.
     assert {"btn", "btn-primary", "breadcrumb-item", "form-control", "is-invalid"} <= checked
+
+
+def test_the_full_bootstrap_is_not_served():
+    """Only the purged stylesheets are static files: the package's full Bootstrap,
+    the build's input, is neither collected nor reachable under /static/."""
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("css/bootstrap.used.css")
+    assert finders.find("js-lib-bootstrap5/css/bootstrap.min.css") is None
+    assert not any(
+        path.startswith("js-lib-bootstrap5/")
+        for finder in finders.get_finders()
+        for path, _storage in finder.list([])
+    )
