@@ -70,7 +70,7 @@ run: $(VENV)/.runtime $(MESSAGES)
 
 staff: $(VENV)/.runtime
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput
-	$(LOCAL) $(BIN)/python manage.py create_staff --group Navigators --superuser
+	$(LOCAL) SITE_URL='$(RUN_SITE_URL)' $(BIN)/python manage.py create_staff --group Navigators --superuser
 
 # Debian packages the browser tier needs: chromium (Playwright drives it), a Java
 # runtime (the Nu Html Checker is a jar) and npm (installs the checkers); nginx

@@ -1,8 +1,10 @@
 """`make run` itself, on a fresh SQLite file: with PORT=N the links it puts in
-staff mail use port N (its SITE_URL follows PORT unless SITE_URL is set), and
-what it prints while serving holds no warning, the broker's included."""
+staff mail use port N (its SITE_URL follows PORT unless SITE_URL is set), as does
+the enrolment link `make staff PORT=N` prints, and what it prints while serving
+holds no warning, the broker's included."""
 
 import re
+import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -96,3 +98,27 @@ def test_a_site_url_that_is_set_is_kept(database, tmp_path):
         server.stop()
     assert "<loc>https://staging.example.org/admissions/</loc>" in sitemap
     assert "127.0.0.1" not in sitemap
+
+
+def test_make_staff_prints_an_enrolment_link_on_port_n(tmp_path):
+    """`make staff PORT=N` hands over a link to the site `make run PORT=N` serves."""
+
+    port = free_port()
+    environment = embedded_defaults_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'staff.sqlite3'}",
+        DJANGO_STAFF_PASSWORD="a long and unusual pass phrase 7",
+    )
+    environment.pop("SITE_URL", None)
+    command = ["make", "--no-print-directory", "--assume-old=.venv/.runtime", "staff"]
+    done = subprocess.run(
+        [*command, f"PORT={port}"],
+        input="ana\nana@example.org\n",
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    assert "Created staff account 'ana'" in done.stdout
+    assert f"http://127.0.0.1:{port}/" in done.stdout
+    assert "127.0.0.1:8000" not in done.stdout
