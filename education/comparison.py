@@ -15,7 +15,7 @@ from functools import cached_property
 
 from django.template.loader import render_to_string
 
-from education.models import Condition, Guide
+from education.models import Condition, ConditionText, Guide
 
 TABLE_TEMPLATE = "education/includes/comparison_table.html"
 
@@ -29,14 +29,16 @@ class Cell:
 
 @dataclass
 class Row:
-    guide: Guide
+    guide: Guide  # or what a translated page shows of it (editions.GuideEdition)
     cells: list[Cell]
+    lang: str = ""  # the row's language when it is not the page's (a row not translated)
 
 
 @dataclass
 class Table:
-    condition: Condition
+    condition: Condition | ConditionText
     rows: list[Row]
+    labels_lang: str = ""  # the headers' language when it is not the page's
 
     @property
     def labels(self) -> list[str]:
@@ -44,12 +46,20 @@ class Table:
 
 
 def comparison_table(
-    condition: Condition, rows: Sequence[Guide], cells_html: Sequence[Sequence[str]] | None = None
+    condition: Condition | ConditionText,
+    rows: Sequence,
+    cells_html: Sequence[Sequence[str]] | None = None,
+    *,
+    row_langs: Sequence[str] | None = None,
+    labels_lang: str = "",
 ) -> Table:
     """The condition's table of these rows (Guide.objects.table_rows, in order).
 
     cells_html: each row's cells' HTML in column order (a comparison page's, with
     its citation numbers); by default each row's row_html (without marks).
+    condition: on a translated page, its texts in the page's language
+    (Condition.text_in), and rows what the page shows of each guide; row_langs and
+    labels_lang: the language of a row, or of the headers, not in the page's.
     """
     if cells_html is None:
         cells_html = [
@@ -68,9 +78,13 @@ def comparison_table(
                     Cell(field=name, label=label, html=html)
                     for (name, label), html in zip(condition.columns, cells, strict=True)
                 ],
+                lang=lang,
             )
-            for guide, cells in zip(rows, cells_html, strict=True)
+            for guide, cells, lang in zip(
+                rows, cells_html, row_langs or [""] * len(rows), strict=True
+            )
         ],
+        labels_lang=labels_lang,
     )
 
 

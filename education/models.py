@@ -12,6 +12,7 @@ the review only while the guide's stored content_fingerprint still equals it.
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from education import markup
 
@@ -98,6 +100,8 @@ ROW_TEXT_FIELDS = ("fda_detail", *(name for name in ROW_FIELDS if name != "fda_s
 ROW_FIELD_MAX_LENGTH = 300
 # The '##' section of a comparison page under whose heading the table is placed.
 COMPARISON_TABLE_SECTION = "The medications side by side"
+# Its heading in a translated comparison page, by language.
+TRANSLATED_TABLE_SECTIONS = {"es": "Los medicamentos lado a lado"}
 FINGERPRINTED_SOURCE_FIELDS = ("key", "authors", "title", "venue", "year", "url", "doi")
 # A line of a guide's public change log (GuideChange.summary).
 CHANGE_SUMMARY_MAX_LENGTH = 200
@@ -171,6 +175,13 @@ class Source(models.Model):
     year = models.CharField(max_length=20, blank=True, help_text="As cited: 2023, 'current'...")
     url = models.URLField("URL", max_length=500, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True, help_text="Linked when no URL.")
+    language = models.CharField(
+        max_length=8,
+        choices=(("en", "English"), ("es", "Spanish")),
+        default="en",
+        help_text="The language of the page it links: a page in another language marks "
+        "its title with it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     # The weekly link check (education.services.sources_check_links) writes these
     # with update(): checking a link changes no page.
@@ -254,6 +265,56 @@ def column_problems(columns) -> list[str]:
     return problems
 
 
+# The comparison table's column headers on a translated page (catalogue strings;
+# the English page uses its condition's own `columns` labels).
+COLUMN_LABELS = {
+    "mechanism": gettext_lazy("How it works"),
+    "where_to_get": gettext_lazy("Where you get it"),
+    "how_often": gettext_lazy("How often"),
+    "fda_status": gettext_lazy("FDA status"),
+    "key_caution": gettext_lazy("Key caution"),
+    "evidence": gettext_lazy("What the research shows"),
+}
+
+
+@dataclass
+class ConditionText:
+    """A condition's texts in one language (Condition.text_in); lang is the language
+    they are in (English when the condition has no translation)."""
+
+    condition: "Condition"
+    lang: str
+    name: str
+    short_name: str
+    description: str
+    overdose_heading: str
+    emergency_note_html: str
+    columns: list[tuple[str, str]]
+
+    @property
+    def slug(self) -> str:
+        return self.condition.slug
+
+    @property
+    def title(self) -> str:
+        return self.name[:1].upper() + self.name[1:]
+
+    @property
+    def heading(self) -> str:
+        if self.lang == "en":
+            return self.condition.heading
+        with translation.override(self.lang):
+            return gettext("Medications for %(condition)s") % {"condition": self.name}
+
+    @property
+    def column_fields(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for _, label in self.columns]
+
+
 class ConditionQuerySet(models.QuerySet["Condition"]):
     def default(self) -> "Condition":
         """The condition of a guide that names none (DEFAULT_CONDITION_SLUG), made
@@ -301,6 +362,9 @@ class Condition(models.Model):
         "no citations.",
     )
     emergency_note_html = models.TextField(blank=True, editable=False)
+    # Its texts in other languages: {"es": {"name", "description", "overdose_heading",
+    # "emergency_note", "emergency_note_html"}}, from conditions.toml's [condition.es].
+    translations = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ConditionQuerySet.as_manager()
@@ -313,8 +377,14 @@ class Condition(models.Model):
 
     def save(self, *args, **kwargs):
         self.emergency_note_html = markup.plain_inline_html(self.emergency_note)
+        for texts in (self.translations or {}).values():
+            texts["emergency_note_html"] = markup.plain_inline_html(texts.get("emergency_note", ""))
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "emergency_note_html"}
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "emergency_note_html",
+                "translations",
+            }
         super().save(*args, **kwargs)
         # Its guides' pages name it: move their cache validators on.
         Guide.objects.filter(condition=self).update(updated_at=timezone.now())
@@ -343,6 +413,32 @@ class Condition(models.Model):
     @property
     def column_fields(self) -> list[str]:
         return [name for name, _ in self.columns]
+
+    def text_in(self, language: str) -> "ConditionText":
+        """Its texts in `language`: the translated ones (conditions.toml's
+        [condition.<language>]), or the English ones, marked as English, without them."""
+        texts = (self.translations or {}).get(language) if language != "en" else None
+        if not texts or not texts.get("name"):
+            return ConditionText(
+                condition=self,
+                lang="en",
+                name=self.name,
+                short_name=self.short_name,
+                description=self.description,
+                overdose_heading=self.overdose_heading,
+                emergency_note_html=self.emergency_note_html,
+                columns=[tuple(column) for column in self.columns],
+            )
+        return ConditionText(
+            condition=self,
+            lang=language,
+            name=texts["name"],
+            short_name=texts.get("short_name", ""),
+            description=texts.get("description", "") or self.description,
+            overdose_heading=texts.get("overdose_heading", ""),
+            emergency_note_html=texts.get("emergency_note_html", ""),
+            columns=[(name, str(COLUMN_LABELS[name])) for name in self.column_fields],
+        )
 
     def row_markdown(self, guide: "Guide") -> list[str]:
         """The guide's cells in this condition's table, in column order: each one's
@@ -1158,3 +1254,424 @@ class Testimonial(models.Model):
     def withdraw_approval(self) -> None:
         """Take the testimonial off the page until a reviewer approves it again."""
         self.approved, self.approved_by, self.approved_at = False, None, None
+
+
+# --- Translations: a guide in another language, its own content and review -----------
+
+# The languages a guide may be translated into (the site's others than English).
+TRANSLATION_LANGUAGES = (("es", "Spanish"),)
+# What a translation holds of its guide; the rest (slug, condition, kind, FDA
+# status, related guides, position) is the English guide's.
+TRANSLATED_FIELDS = (
+    "title",
+    "medication",
+    "description",
+    "summary",
+    "overdose_signs",
+    "body",
+    *ROW_TEXT_FIELDS,
+)
+TRANSLATION_FINGERPRINT_VERSION = 1
+DESCRIPTION_MAX_LENGTH = 160
+
+
+def translation_fingerprint(
+    *,
+    language: str,
+    fields: dict,
+    english: dict,
+    faqs: list[tuple[str, str]],
+    sources: list[dict],
+    table: dict | None = None,
+) -> str:
+    """SHA-256 of a canonical JSON of what a reader sees of a translated guide.
+
+    fields: TRANSLATED_FIELDS' values; english: what the page shows of the English
+    guide (kind, condition, FDA status) and the English fingerprint the translation
+    was made from (source_fingerprint: a re-stamped translation is a new version to
+    review, since the reviewer checks it against the English text); faqs and sources
+    as content_fingerprint's; table: a comparison page's table as the page shows it.
+    """
+    document = {
+        "version": TRANSLATION_FINGERPRINT_VERSION,
+        "language": language,
+        "fields": {name: fields[name] for name in TRANSLATED_FIELDS},
+        "english": english,
+        **({"table": table} if table is not None else {}),
+        "faqs": [{"question": question, "answer": answer} for question, answer in faqs],
+        "sources": sorted(
+            ({name: source[name] for name in FINGERPRINTED_SOURCE_FIELDS} for source in sources),
+            key=lambda source: source["key"],
+        ),
+    }
+    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class GuideTranslationQuerySet(models.QuerySet):
+    def published(self):
+        """Translations a reader sees: published, of a published guide."""
+        return self.filter(
+            status=GuideTranslation.Status.PUBLISHED, guide__status=Guide.Status.PUBLISHED
+        )
+
+    def review_in_state(self, state: str, today: date | None = None):
+        """Translations whose own medical review is in the state (a Guide.ReviewState)."""
+        cutoff = review_cutoff(today)
+        matches = models.Q(last_review__fingerprint=models.F("content_fingerprint"))
+        if state == Guide.ReviewState.NEVER:
+            return self.filter(last_review__isnull=True)
+        if state == Guide.ReviewState.CHANGED:
+            return self.filter(~matches, last_review__isnull=False)
+        if state == Guide.ReviewState.OVERDUE:
+            return self.filter(matches, last_review__signed_at__lt=cutoff)
+        if state == Guide.ReviewState.VALID:
+            return self.filter(matches, last_review__signed_at__gte=cutoff)
+        raise ValueError(f"unknown review state {state!r}")
+
+
+class GuideTranslation(models.Model):
+    """A guide in another language: its own text, FAQ, change log and medical review.
+
+    Loaded from education/content/guides/<language>/<slug>.md or edited in the admin,
+    rendered by education.services.translation_render like the English guide (the
+    page reads the stored HTML). source_fingerprint is the English guide's
+    content_fingerprint the translation was made from: while the English guide's
+    differs, the English changed after the translation and its page says so. The
+    English guide's review never covers a translation: a reviewer signs it off on
+    its own (TranslationReview).
+    """
+
+    Status = Guide.Status
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=8, choices=TRANSLATION_LANGUAGES, default="es")
+    title = models.CharField(max_length=200)
+    medication = models.CharField(max_length=100)
+    description = models.CharField(
+        max_length=300, help_text="The meta description search engines show; under 160 characters."
+    )
+    fda_detail = models.CharField(
+        "FDA status, in words", max_length=ROW_FIELD_MAX_LENGTH, blank=True
+    )
+    mechanism = models.CharField("how it works", max_length=ROW_FIELD_MAX_LENGTH, blank=True)
+    where_to_get = models.CharField("where you get it", max_length=ROW_FIELD_MAX_LENGTH, blank=True)
+    how_often = models.CharField(max_length=ROW_FIELD_MAX_LENGTH, blank=True)
+    key_caution = models.CharField(max_length=ROW_FIELD_MAX_LENGTH, blank=True)
+    evidence = models.CharField(
+        "what the research shows", max_length=ROW_FIELD_MAX_LENGTH, blank=True
+    )
+    summary = models.TextField(
+        "key takeaways", help_text="One takeaway per line; markdown and citations allowed."
+    )
+    body = models.TextField(help_text="Markdown, with the language's required '##' sections.")
+    overdose_signs = models.TextField("signs of overdose", blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    source_fingerprint = models.CharField(
+        "English version translated",
+        max_length=64,
+        blank=True,
+        help_text="The English guide's content fingerprint this translation was made from "
+        "(manage.py stamp_translations writes it into the files).",
+    )
+    last_review = models.ForeignKey(
+        "TranslationReview",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    content_updated_on = models.DateField(
+        "content updated on", null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Stored by translation_render (education.services), as on Guide.
+    summary_html = models.JSONField(default=list, editable=False)
+    body_html = models.TextField(blank=True, editable=False)
+    overdose_signs_html = models.JSONField(default=list, editable=False)
+    toc = models.JSONField(default=list, editable=False)
+    row_html = models.JSONField(default=dict, editable=False)
+    content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    faqs_html = models.TextField(blank=True, editable=False)
+    sources_html = models.TextField(blank=True, editable=False)
+    related_html = models.TextField(blank=True, editable=False)
+    json_ld_parts = models.JSONField(default=dict, editable=False)
+
+    objects = GuideTranslationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["guide__order", "guide__title", "language"]
+        verbose_name = "guide translation"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guide", "language"], name="translation_once_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        if self.content_updated_on is None and self.published_at is not None:
+            self.content_updated_on = timezone.localdate(self.published_at)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "published_at",
+                "content_updated_on",
+                "updated_at",
+            }
+        super().save(*args, **kwargs)
+        # The guide's pages and the guide list show it: move their validators on.
+        Guide.objects.filter(pk=self.guide_id).update(updated_at=timezone.now())
+
+    def get_absolute_url(self):
+        with translation.override(self.language):
+            return reverse("education:guide-detail", args=[self.guide.slug])
+
+    def clean(self):
+        errors = {}
+        for name in ("summary", "overdose_signs", "body", *ROW_TEXT_FIELDS):
+            try:
+                check_citations(getattr(self, name))
+            except ValidationError as error:
+                errors[name] = error.messages
+        if len(self.description) > DESCRIPTION_MAX_LENGTH:
+            errors["description"] = [f"Keep it under {DESCRIPTION_MAX_LENGTH} characters."]
+        if self.guide_id:
+            values = {**self.row_values(), "fda_status": self.guide.fda_status}
+            for name, message in row_problems(
+                kind=self.guide.kind, condition=self.guide.condition, values=values
+            ).items():
+                errors.setdefault(name, []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def row_values(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in ROW_TEXT_FIELDS}
+
+    @property
+    def summary_items(self) -> list[str]:
+        return [line.strip() for line in self.summary.splitlines() if line.strip()]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_outdated(self) -> bool:
+        """The English guide changed after this translation was made from it (or
+        nothing says which English version it was made from)."""
+        return self.source_fingerprint != self.guide.content_fingerprint
+
+    def current_fingerprint(self, faqs: list[tuple[str, str]] | None = None) -> str:
+        """The fingerprint of what a reader sees of the translation now."""
+        if faqs is None:
+            faqs = [
+                (faq.question, faq.answer)
+                for faq in TranslationFAQ.objects.filter(translation_id=self.pk)
+            ]
+        guide = self.guide
+        texts = [self.summary, self.overdose_signs, self.body, *(answer for _, answer in faqs)]
+        table = None
+        if guide.is_comparison:
+            table = translated_comparison_document(guide.condition, self.language)
+            texts += [cell for row in table["rows"] for cell in row["cells"]]
+        keys = {key for text in texts for key in markup.cited_keys(text)}
+        sources = list(Source.objects.filter(key__in=keys).values(*FINGERPRINTED_SOURCE_FIELDS))
+        english = {
+            "kind": guide.kind,
+            "condition": guide.condition.slug,
+            "fda_status": guide.fda_status,
+            "source_fingerprint": self.source_fingerprint,
+        }
+        return translation_fingerprint(
+            language=self.language,
+            fields={name: getattr(self, name) for name in TRANSLATED_FIELDS},
+            english=english,
+            faqs=faqs,
+            sources=sources,
+            table=table,
+        )
+
+    def refresh_content_fingerprint(self) -> None:
+        fingerprint = self.current_fingerprint()
+        if fingerprint != self.content_fingerprint:
+            self.content_fingerprint = fingerprint
+            GuideTranslation.objects.filter(pk=self.pk).update(
+                content_fingerprint=fingerprint, updated_at=timezone.now()
+            )
+            Guide.objects.filter(pk=self.guide_id).update(updated_at=timezone.now())
+
+    def review_state_for(self, fingerprint: str, today: date | None = None) -> str:
+        review = self.last_review
+        if review is None:
+            return Guide.ReviewState.NEVER
+        if review.fingerprint != fingerprint:
+            return Guide.ReviewState.CHANGED
+        if review.signed_at < review_cutoff(today):
+            return Guide.ReviewState.OVERDUE
+        return Guide.ReviewState.VALID
+
+    @property
+    def review_state(self) -> str:
+        return self.review_state_for(self.content_fingerprint)
+
+    def review_state_now(self, today: date | None = None) -> str:
+        return self.review_state_for(self.current_fingerprint(), today)
+
+    @property
+    def review_is_current(self) -> bool:
+        """Whether the page may claim the last review: the review matches the text,
+        and the text still translates the English guide as it reads now."""
+        return not self.is_outdated and self.review_state in (
+            Guide.ReviewState.VALID,
+            Guide.ReviewState.OVERDUE,
+        )
+
+    @property
+    def review_due_at(self) -> datetime | None:
+        if self.last_review is None:
+            return None
+        signed_on = timezone.localdate(self.last_review.signed_at)
+        return datetime.combine(
+            signed_on + REVIEW_INTERVAL + timedelta(days=1),
+            time.min,
+            tzinfo=timezone.get_current_timezone(),
+        )
+
+    @property
+    def changed_after_review_on(self) -> date | None:
+        review = self.last_review
+        if review is None:
+            return self.content_updated_on
+        if self.content_updated_on is not None and self.content_updated_on >= review.signed_on:
+            return self.content_updated_on
+        return timezone.localdate(self.updated_at)
+
+
+def translated_comparison_document(condition: Condition, language: str) -> dict:
+    """A condition's comparison table as a translated comparison page shows it: each
+    row's cells from its published translation, the English ones where it has none."""
+    rows = list(Guide.objects.table_rows(condition))
+    translations = {
+        t.guide_id: t
+        for t in GuideTranslation.objects.filter(
+            guide__in=rows, language=language, status=GuideTranslation.Status.PUBLISHED
+        )
+    }
+    labels = condition.text_in(language).columns
+    document_rows = []
+    for row in rows:
+        text = translations.get(row.pk)
+        source = text if text is not None else row
+        document_rows.append(
+            {
+                "slug": row.slug,
+                "medication": source.medication,
+                "language": language if text is not None else "en",
+                "fda_status": row.fda_status if "fda_status" in condition.column_fields else "",
+                "cells": [
+                    source.fda_detail if name == "fda_status" else getattr(source, name)
+                    for name in condition.column_fields
+                ],
+            }
+        )
+    return {"columns": [list(column) for column in labels], "rows": document_rows}
+
+
+class TranslationFAQ(models.Model):
+    translation = models.ForeignKey(GuideTranslation, on_delete=models.CASCADE, related_name="faqs")
+    question = models.CharField(max_length=300)
+    answer = models.TextField(help_text="Markdown; cite a source with [^key].")
+    order = models.PositiveSmallIntegerField(default=0)
+    answer_html = models.TextField(blank=True, editable=False)
+    answer_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = "translated FAQ"
+        verbose_name_plural = "translated FAQs"
+
+    def __str__(self):
+        return self.question
+
+    def clean(self):
+        try:
+            check_citations(self.answer)
+        except ValidationError as error:
+            raise ValidationError({"answer": error.messages}) from None
+
+
+class TranslationChange(models.Model):
+    """One line of a translation's public change log (its page's "Qué cambió")."""
+
+    translation = models.ForeignKey(
+        GuideTranslation, on_delete=models.CASCADE, related_name="changes"
+    )
+    date = models.DateField()
+    summary = models.CharField(max_length=CHANGE_SUMMARY_MAX_LENGTH)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for an entry from the shipped files.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = "translation change"
+
+    def __str__(self):
+        return f"{self.date}: {self.summary}"
+
+
+class TranslationReview(models.Model):
+    """A reviewer's sign-off of exactly what a translation showed readers: a record,
+    never changed or deleted, like GuideReview (the same permission signs it)."""
+
+    translation = models.ForeignKey(
+        GuideTranslation, on_delete=models.PROTECT, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="translation_reviews"
+    )
+    reviewer_name = models.CharField(max_length=200)
+    reviewer_credentials = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    fingerprint = models.CharField(max_length=64)
+
+    objects = GuideReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        verbose_name = "translation medical review"
+
+    def __str__(self):
+        return f"Review of translation {self.translation_id} on {self.signed_on}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ReviewRecordError("A medical review is never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ReviewRecordError("A medical review is never deleted.")
+
+    @property
+    def reviewer_display(self) -> str:
+        return ", ".join(part for part in (self.reviewer_name, self.reviewer_credentials) if part)
+
+    @property
+    def signed_on(self) -> date:
+        return timezone.localdate(self.signed_at)

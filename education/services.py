@@ -18,22 +18,28 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import override as translation_override
 
-from education import comparison, markup, seo
-from education.loader import Content, GuideEntry
+from education import comparison, editions, markup, seo
+from education.loader import Content, GuideEntry, TranslationEntry
 from education.models import (
     CHANGE_SUMMARY_MAX_LENGTH,
     COMPARISON_TABLE_SECTION,
     EDITORS_GROUP,
     FAQ,
     ROW_TEXT_FIELDS,
+    TRANSLATED_TABLE_SECTIONS,
     Citation,
     Condition,
     Guide,
     GuideChange,
     GuideReview,
+    GuideTranslation,
     ReviewerProfile,
     Source,
+    TranslationChange,
+    TranslationFAQ,
+    TranslationReview,
     check_citations,
     is_medical_reviewer,
     known_source_keys,
@@ -65,6 +71,12 @@ class LoadReport:
     guides_updated: int = 0
     unchanged: int = 0
     drafts: list[str] = field(default_factory=list)
+    translations_created: int = 0
+    translations_updated: int = 0
+    translations_unchanged: int = 0
+    # Translations made from another English version than the guide's now
+    # (or never stamped): "<language>/<slug>".
+    outdated: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -107,7 +119,8 @@ def guide_render(*, guide: Guide) -> Guide:
     guide.body_html = rendered.body_html
     if guide.is_comparison:
         table = comparison.comparison_table(guide.condition, rows, rendered.table_html)
-        guide.body_html += comparison.table_html(table) + rendered.body_after_table_html
+        with translation_override("en"):
+            guide.body_html += comparison.table_html(table) + rendered.body_after_table_html
     guide.row_html = {
         name: markup.plain_inline_html(value)
         for name, value in guide.row_values().items()
@@ -139,23 +152,27 @@ def guide_render(*, guide: Guide) -> Guide:
     return guide
 
 
-def faqs_render(*, faqs: list[FAQ]) -> tuple[str, list[dict]]:
-    """A guide page's FAQ section and its JSON-LD questions, from its FAQs in page
-    order, their answers rendered: what guide_render stores (Guide.faqs_html and
-    json_ld_parts), so a request reads them ready."""
+def faqs_render(*, faqs, language: str = "en") -> tuple[str, list[dict]]:
+    """A guide page's FAQ section and its JSON-LD questions, from its FAQs (or a
+    translation's) in page order, their answers rendered, in `language`: what
+    guide_render and translation_render store (faqs_html and json_ld_parts), so a
+    request reads them ready."""
     if not faqs:
         return "", []
-    html = render_to_string("education/includes/faqs.html", {"faqs": faqs})
+    with translation_override(language):
+        html = render_to_string("education/includes/faqs.html", {"faqs": faqs})
     return html.strip(), [seo.question_structured_data(faq) for faq in faqs]
 
 
-def sources_render(*, citations: list[Citation]) -> tuple[str, list[dict]]:
+def sources_render(*, citations, language: str = "en") -> tuple[str, list[dict]]:
     """A guide page's Sources section and its JSON-LD citation list, from its
-    citations in number order, each with its source: what guide_render stores
-    (Guide.sources_html and json_ld_parts), so a request reads them ready."""
+    citations in number order, each with its source, in `language` (a title in
+    another language is marked with its own): what guide_render and
+    translation_render store (sources_html and json_ld_parts)."""
     if not citations:
         return "", []
-    html = render_to_string("education/includes/sources.html", {"citations": citations})
+    with translation_override(language):
+        html = render_to_string("education/includes/sources.html", {"citations": citations})
     return html.strip(), [seo.citation_structured_data(c.source) for c in citations]
 
 
@@ -170,35 +187,76 @@ def guide_sources_refresh(*, source: Source) -> None:
         html, data = sources_render(citations=citations)
         parts = {**guide.json_ld_parts, "citation": data}
         Guide.objects.filter(pk=guide.pk).update(sources_html=html, json_ld_parts=parts)
+    # A translation numbers its citations itself: render those citing it again.
+    for text in GuideTranslation.objects.select_related("guide__condition"):
+        if source.key in {key for t in translation_texts(text) for key in markup.cited_keys(t)}:
+            translation_render(translation=text)
 
 
-def related_section(*, related: list[Guide], condition_id: int | None) -> str:
+def related_section(*, related: list[Guide], condition_id: int | None, language: str = "en") -> str:
     """The Related medications section listing `related` (published guides, each
-    with its condition): those of `condition_id`, the page's own, first."""
+    with its condition) in `language`: those of `condition_id`, the page's own,
+    first. On a translated page a listed guide is named by its published
+    translation, or in English, marked so, without one; the links are the page's
+    language's."""
     if not related:
         return ""
     related = sorted(related, key=lambda other: other.condition_id != condition_id)
-    return render_to_string("education/includes/related.html", {"related": related}).strip()
+    translated = {}
+    if language != "en":
+        translated = {
+            t.guide_id: t
+            for t in GuideTranslation.objects.filter(
+                guide__in=related, language=language, status=GuideTranslation.Status.PUBLISHED
+            )
+        }
+    entries = []
+    with translation_override(language):
+        for other in related:
+            text = translated.get(other.pk)
+            edition = editions.GuideEdition(other, text) if text is not None else other
+            entries.append(
+                {
+                    "url": reverse("education:guide-detail", args=[other.slug]),
+                    "name": edition.title if other.is_comparison else edition.medication,
+                    "status": editions.fda_status_in_sentence(other, language)
+                    if text is not None or language == "en"
+                    else other.fda_status_in_sentence,
+                    "lang": "en" if language != "en" and text is None else "",
+                }
+            )
+        html = render_to_string("education/includes/related.html", {"related": entries})
+    return html.strip()
 
 
-def related_render(*, guide: Guide) -> str:
+def related_render(*, guide: Guide, language: str = "en") -> str:
     """A guide page's Related medications section, from the published guides it lists
-    as they are now: what guide_render stores (Guide.related_html)."""
+    as they are now, in `language`: what guide_render stores (Guide.related_html),
+    and translation_render (GuideTranslation.related_html)."""
     if not guide.pk:  # not saved yet: it lists nothing
         return ""
     related = guide.related.published().select_related("condition")
-    return related_section(related=list(related), condition_id=guide.condition_id)
+    return related_section(
+        related=list(related), condition_id=guide.condition_id, language=language
+    )
 
 
 def guides_related_refresh(*, guides) -> None:
     """Render again the Related medications section of each of `guides` (a guide it
-    lists, or the list itself, changed), moving its page's validators on. Written
-    with update(): the change that called this retires the stored pages."""
+    lists, or the list itself, changed), and of its translations, moving its page's
+    validators on. Written with update(): the change that called this retires the
+    stored pages."""
     now = timezone.now()
     for guide in guides:
         Guide.objects.filter(pk=guide.pk).update(
             related_html=related_render(guide=guide), updated_at=now
         )
+        for language in GuideTranslation.objects.filter(guide=guide).values_list(
+            "language", flat=True
+        ):
+            GuideTranslation.objects.filter(guide=guide, language=language).update(
+                related_html=related_render(guide=guide, language=language), updated_at=now
+            )
 
 
 def comparison_pages_refresh() -> list[Guide]:
@@ -215,7 +273,204 @@ def comparison_pages_refresh() -> list[Guide]:
     for page in Guide.objects.filter(kind=Guide.Kind.COMPARISON).select_related("condition"):
         if page.current_fingerprint() != page.content_fingerprint:
             refreshed.append(guide_render(guide=page))
+    translated_comparison_pages_refresh()
     return refreshed
+
+
+def translated_comparison_pages_refresh() -> list[GuideTranslation]:
+    """Render again each translated comparison page whose table no longer shows its
+    rows as they are (a row's translation or English guide changed)."""
+    refreshed = []
+    pages = GuideTranslation.objects.filter(guide__kind=Guide.Kind.COMPARISON).select_related(
+        "guide__condition"
+    )
+    for page in pages:
+        if page.current_fingerprint() != page.content_fingerprint:
+            refreshed.append(translation_render(translation=page))
+    return refreshed
+
+
+def translation_texts(text: GuideTranslation, faqs=None) -> list[str]:
+    """The markdown of a translation that may cite sources (its comparison table's
+    cells aside)."""
+    if faqs is None:
+        faqs = list(text.faqs.all()) if text.pk else []
+    return [
+        text.summary,
+        text.overdose_signs,
+        text.body,
+        *(faq.answer for faq in faqs),
+        *text.row_values().values(),
+    ]
+
+
+def translated_table_rows(condition: Condition, language: str) -> list[tuple[Guide, object, str]]:
+    """The rows of a condition's comparison table on a page in `language`: each
+    medication with what the page shows of it (its published translation, else the
+    English guide) and the language of its cells ('' when the page's)."""
+    rows = list(Guide.objects.table_rows(condition).select_related("condition"))
+    translated = {
+        t.guide_id: t
+        for t in GuideTranslation.objects.filter(
+            guide__in=rows, language=language, status=GuideTranslation.Status.PUBLISHED
+        )
+    }
+    shown = []
+    for row in rows:
+        text = translated.get(row.pk)
+        if text is not None:
+            shown.append((row, editions.GuideEdition(row, text), ""))
+        else:
+            shown.append((row, row, "en"))
+    return shown
+
+
+@transaction.atomic
+def translation_render(*, translation: GuideTranslation) -> GuideTranslation:
+    """Render a translation's summary, signs of overdose, body and FAQ answers once,
+    in its language, and save, as guide_render does for the English guide: it stores
+    the HTML, the table of contents, each answer's HTML and text, the FAQ, Sources
+    and Related medications sections and their JSON-LD, and its fingerprint. A
+    translated comparison page shows its condition's table with each row's
+    translated cells (the English ones, marked, for a row not translated). An
+    unknown citation key raises ValidationError before anything is written."""
+    text = translation
+    guide = text.guide
+    language = text.language
+    faqs = list(TranslationFAQ.objects.filter(translation=text)) if text.pk else []
+    answers = [faq.answer for faq in faqs]
+    condition_text = guide.condition.text_in(language)
+    rows = translated_table_rows(guide.condition, language) if guide.is_comparison else []
+    cells = [
+        [
+            shown.fda_detail if name == "fda_status" else getattr(shown, name)
+            for name in guide.condition.column_fields
+        ]
+        for _, shown, _ in rows
+    ]
+    check_citations(*text.row_values().values())
+    sources = known_source_keys(
+        text.summary, text.overdose_signs, text.body, *answers, *(c for r in cells for c in r)
+    )
+    table_section = TRANSLATED_TABLE_SECTIONS.get(language, COMPARISON_TABLE_SECTION)
+    rendered = markup.render_guide(
+        summary=text.summary_items,
+        overdose_signs=text.overdose_signs,
+        body=text.body,
+        faq_answers=answers,
+        known_keys=sources,
+        table_after=table_section if guide.is_comparison else "",
+        table_cells=cells,
+    )
+    if rendered.unknown_keys:
+        raise ValidationError(unknown_keys_message(rendered.unknown_keys))
+    text.summary_html = rendered.summary_html
+    text.overdose_signs_html = rendered.overdose_signs_html
+    text.body_html = rendered.body_html
+    if guide.is_comparison:
+        table = comparison.comparison_table(
+            condition_text,
+            [shown for _, shown, _ in rows],
+            rendered.table_html,
+            row_langs=[lang for _, _, lang in rows],
+            labels_lang="" if condition_text.lang == language else condition_text.lang,
+        )
+        with translation_override(language):
+            text.body_html += comparison.table_html(table) + rendered.body_after_table_html
+    text.row_html = {
+        name: markup.plain_inline_html(value)
+        for name, value in text.row_values().items()
+        if value and guide.is_medication
+    }
+    text.toc = rendered.toc
+    text.content_fingerprint = text.current_fingerprint(
+        faqs=[(faq.question, faq.answer) for faq in faqs]
+    )
+    for faq, answer_html, answer_text in zip(
+        faqs, rendered.faq_html, rendered.faq_text, strict=True
+    ):
+        faq.answer_html, faq.answer_text = answer_html, answer_text
+    cited = Source.objects.in_bulk(rendered.cited_keys, field_name="key")
+    citations = [
+        Citation(guide=guide, source=cited[key], number=number)
+        for number, key in enumerate(rendered.cited_keys, start=1)
+    ]
+    text.faqs_html, faqs_json_ld = faqs_render(faqs=faqs, language=language)
+    text.sources_html, sources_json_ld = sources_render(citations=citations, language=language)
+    text.related_html = related_render(guide=guide, language=language)
+    text.json_ld_parts = {"faq": faqs_json_ld, "citation": sources_json_ld}
+    text.save()
+    TranslationFAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
+    # The translated pages that list this guide as related, or show its row in a table.
+    for other in GuideTranslation.objects.filter(guide__related=guide, language=language).exclude(
+        guide=guide
+    ):
+        GuideTranslation.objects.filter(pk=other.pk).update(
+            related_html=related_render(guide=other.guide, language=language),
+            updated_at=timezone.now(),
+        )
+    if guide.is_medication:
+        for page in GuideTranslation.objects.filter(
+            guide__kind=Guide.Kind.COMPARISON, guide__condition=guide.condition, language=language
+        ).select_related("guide__condition"):
+            if page.current_fingerprint() != page.content_fingerprint:
+                translation_render(translation=page)
+    return text
+
+
+@transaction.atomic
+def translation_review_sign_off(
+    *, translation: GuideTranslation, reviewer: "User", seen_fingerprint: str | None = None
+) -> TranslationReview:
+    """Record `reviewer`'s sign-off of the translation as it reads now: the same
+    rules as guide_review_sign_off (a medical reviewer with a complete profile, the
+    text unchanged since it was shown), a record of its own. The English guide's
+    review is untouched, and never covers the translation."""
+    if not is_medical_reviewer(reviewer):
+        raise PermissionDenied(NOT_A_REVIEWER)
+    profile = ReviewerProfile.objects.filter(user=reviewer).first()
+    if profile is None or not profile.is_complete:
+        raise ValidationError(NO_PROFILE)
+    text = GuideTranslation.objects.select_for_update().select_related("guide__condition")
+    text = text.get(pk=translation.pk)
+    fingerprint = text.current_fingerprint()
+    if seen_fingerprint is not None and seen_fingerprint != fingerprint:
+        raise ValidationError(CHANGED_WHILE_READING)
+    review = TranslationReview.objects.create(
+        translation=text,
+        reviewer=reviewer,
+        reviewer_name=profile.display_name.strip(),
+        reviewer_credentials=profile.credentials.strip(),
+        signed_at=timezone.now(),
+        fingerprint=fingerprint,
+    )
+    GuideTranslation.objects.filter(pk=text.pk).update(
+        last_review=review, content_fingerprint=fingerprint, updated_at=timezone.now()
+    )
+    Guide.objects.filter(pk=text.guide_id).update(updated_at=timezone.now())
+    return review
+
+
+@transaction.atomic
+def translation_change_record(
+    *, translation: GuideTranslation, summary: str, author: "User | None", on: date | None = None
+) -> TranslationChange:
+    """Add a line to the translation's public change log, as guide_change_record."""
+    if "\n" in summary.strip():
+        raise ValidationError(CHANGE_SUMMARY_TOO_LONG)
+    summary = " ".join(summary.split())
+    if not summary:
+        raise ValidationError(CHANGE_SUMMARY_REQUIRED)
+    if len(summary) > CHANGE_SUMMARY_MAX_LENGTH:
+        raise ValidationError(CHANGE_SUMMARY_TOO_LONG)
+    on = on or timezone.localdate()
+    change = TranslationChange.objects.create(
+        translation=translation, date=on, summary=summary, author=author
+    )
+    if translation.content_updated_on is None or on > translation.content_updated_on:
+        translation.content_updated_on = on
+    translation.save(update_fields=["content_updated_on"])
+    return change
 
 
 @transaction.atomic
@@ -340,6 +595,52 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
     return guide
 
 
+def _translation_changes_of(text: GuideTranslation) -> list[tuple[date, str]]:
+    return sorted(text.changes.filter(author__isnull=True).values_list("date", "summary"))
+
+
+def _translation_load(entry: TranslationEntry, report: LoadReport) -> GuideTranslation:
+    """Create or update a guide's translation from its file, by guide and language."""
+    guide = Guide.objects.select_related("condition").get(slug=entry.translation_of)
+    text = GuideTranslation.objects.filter(guide=guide, language=entry.language).first()
+    created = text is None
+    if text is not None and (
+        not _changed(text, entry.values)
+        and [(f.question, f.answer) for f in text.faqs.all()] == entry.faqs
+        and _translation_changes_of(text) == sorted(entry.changes)
+    ):
+        report.translations_unchanged += 1
+        return text
+    if text is None:
+        text = GuideTranslation(guide=guide, language=entry.language, **entry.values)
+        text.save()
+    else:
+        for name, value in entry.values.items():
+            setattr(text, name, value)
+    text.guide = guide
+    if [(f.question, f.answer) for f in text.faqs.all()] != entry.faqs:
+        text.faqs.all().delete()
+        TranslationFAQ.objects.bulk_create(
+            TranslationFAQ(translation=text, question=question, answer=answer, order=order)
+            for order, (question, answer) in enumerate(entry.faqs, start=1)
+        )
+    dates = [on for on, _ in entry.changes]
+    dates += text.changes.filter(author__isnull=False).values_list("date", flat=True)
+    text.content_updated_on = max(dates, default=None) or text.content_updated_on
+    translation_render(translation=text)
+    if _translation_changes_of(text) != sorted(entry.changes):
+        text.changes.filter(author__isnull=True).delete()
+        TranslationChange.objects.bulk_create(
+            TranslationChange(translation=text, date=on, summary=summary)
+            for on, summary in entry.changes
+        )
+    if created:
+        report.translations_created += 1
+    else:
+        report.translations_updated += 1
+    return text
+
+
 @transaction.atomic
 def content_load(*, content: Content) -> LoadReport:
     """Create or update sources by key, conditions by slug, then guides by slug,
@@ -380,6 +681,11 @@ def content_load(*, content: Content) -> LoadReport:
             Guide.objects.filter(pk=guide.pk).update(updated_at=timezone.now())
         if guide.status != Guide.Status.PUBLISHED:
             report.drafts.append(entry.slug)
+    # Translations last: their related links and tables name the guides as loaded.
+    for translation_entry in content.translations:
+        text = _translation_load(translation_entry, report)
+        if text.is_outdated:
+            report.outdated.append(f"{text.language}/{text.guide.slug}")
     return report
 
 

@@ -251,7 +251,10 @@ def test_the_admin_form_refuses_a_medication_without_the_cells_of_its_conditions
 
 def test_the_shipped_alcohol_use_disorder_entry_is_the_default_condition():
     shipped = {entry.slug: entry for entry in read_conditions(SHIPPED_CONTENT / "conditions.toml")}
-    assert shipped["alcohol-use-disorder"].values == {
+    values = dict(shipped["alcohol-use-disorder"].values)
+    # Its Spanish texts are the file's own (the migrations made the row before them).
+    values.pop("translations")
+    assert values == {
         name: value for name, value in DEFAULT_CONDITION.items() if name != "slug"
     }
     # The opioid use disorder table compares what the issue lists, in its order.

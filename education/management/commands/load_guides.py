@@ -1,4 +1,4 @@
-"""Load the shipped medication guides and their sources; safe to run again."""
+"""Load the shipped medication guides, their translations and sources; safe to run again."""
 
 from pathlib import Path
 
@@ -11,8 +11,9 @@ from education.services import content_load
 
 class Command(BaseCommand):
     help = (
-        "Load sources.toml and guides/*.md from a content directory (default: "
-        "education/content). Updates in place by key and slug; never duplicates."
+        "Load sources.toml, conditions.toml, guides/*.md and their translations "
+        "(guides/es/*.md) from a content directory (default: education/content). "
+        "Updates in place by key and slug; never duplicates."
     )
 
     def add_arguments(self, parser):
@@ -29,12 +30,22 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Sources: {report.sources_created} added, {report.sources_updated} updated. "
             f"Guides: {report.guides_created} added, {report.guides_updated} updated, "
-            f"{report.unchanged} unchanged."
+            f"{report.unchanged} unchanged. "
+            f"Translations: {report.translations_created} added, "
+            f"{report.translations_updated} updated, {report.translations_unchanged} unchanged."
         )
         if report.drafts:
             self.stdout.write(
                 self.style.WARNING(
                     'Loaded as drafts (no status = "published" in the file): '
                     + ", ".join(report.drafts)
+                )
+            )
+        if report.outdated:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Translations not made from the English guide as it reads now (their "
+                    "pages say 'En revisión'; once checked, run manage.py "
+                    "stamp_translations): " + ", ".join(report.outdated)
                 )
             )
