@@ -24,6 +24,8 @@ FORM_PATH = "/admissions/?from=baclofen"
 POST_PATH = "/admissions/"
 REFERENCE = re.compile(r"CR-[2-9A-HJ-NP-Z]{6}")
 CONTENT_TYPE = "application/x-www-form-urlencoded"
+# settings.ADMISSIONS_MIN_FILL_SECONDS on its default: a form sent sooner is shown again.
+MIN_FILL_SECONDS = 3
 
 
 class _Inputs(HTMLParser):
