@@ -32,6 +32,9 @@ from admissions.models import (
     AdmissionsOverview,
     Intake,
     IntakeActivity,
+    Language,
+    NavigatorState,
+    languages_text,
     normalise_reference,
 )
 from admissions.schedule import schedule_current
@@ -255,10 +258,12 @@ class IntakeAdmin(admin.ModelAdmin):
         "assigned_to",
         "age",
         "source_page",
+        "language_badge",
     ]
     list_filter = [
         QueueFilter,
         "status",
+        "language",
         AssigneeFilter,
         OverdueFilter,
         SourcePageFilter,
@@ -344,6 +349,18 @@ class IntakeAdmin(admin.ModelAdmin):
             shown["waiting"] = shown["cl"].queryset.awaiting_contact().count()
         return response
 
+    @admin.display(description="language", ordering="language")
+    def language_badge(self, obj):
+        """A badge for an intake to be called back in another language than English
+        ("ES"); nothing for English, the usual case."""
+        if obj.language == Language.ENGLISH:
+            return ""
+        return format_html(
+            '<abbr class="language-badge" title="{}">{}</abbr>',
+            obj.get_language_display(),
+            obj.language.upper(),
+        )
+
     @admin.display(description="age", ordering="created_at")
     def age(self, obj):
         return short_age(obj.age())
@@ -387,7 +404,7 @@ class IntakeAdmin(admin.ModelAdmin):
         params = {
             key: value
             for key, value in request.POST.items()
-            if key in {"status__exact", "assignee", "overdue", "source_page"}
+            if key in {"status__exact", "language__exact", "assignee", "overdue", "source_page"}
         }
         term = request.POST.get("q", "").strip()[:100]
         if normalise_reference(term):
@@ -447,6 +464,7 @@ class IntakeAdmin(admin.ModelAdmin):
                 "How to contact them",
                 {
                     "fields": [
+                        "language",
                         "contact_method",
                         "best_time",
                         "voicemail_ok",
@@ -828,12 +846,85 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+STAFF_CHANGE_PERMISSION = "auth.change_user"
+
+
+class StaffProfileForm(forms.ModelForm):
+    """The languages a staff member speaks, ticked (stored by languages_text)."""
+
+    languages = forms.MultipleChoiceField(
+        label="Languages spoken",
+        choices=Language.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The languages they can hold a call in. A Spanish intake goes to a "
+        "Spanish speaker on duty first.",
+        error_messages={"required": "Tick at least one language."},
+    )
+
+    class Meta:
+        model = NavigatorState
+        fields = ["languages"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["languages"] = (
+            self.instance.language_codes if self.instance.pk else [Language.ENGLISH]
+        )
+
+    def clean_languages(self):
+        return languages_text(self.cleaned_data["languages"])
+
+
+class StaffProfileInline(admin.StackedInline):
+    """The staff member's profile on their account page: the languages they speak
+    (the duty state is theirs to set, with the switch on every admin page). Whoever
+    may change staff accounts may change it."""
+
+    model = NavigatorState
+    form = StaffProfileForm
+    fields = ["languages"]
+    can_delete = False
+    extra = 1
+    max_num = 1
+    verbose_name = "staff profile"
+    verbose_name_plural = "staff profile"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("auth.view_user") or self.has_change_permission(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self.has_change_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm(STAFF_CHANGE_PERMISSION)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_extra(self, request, obj=None, **kwargs):
+        has_profile = obj is not None and NavigatorState.objects.filter(user=obj).exists()
+        return 0 if has_profile else 1
+
+
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
     """Staff accounts are deactivated, never deleted, not even by a superuser:
-    deleting one would erase its admin history (LogEntry) with it."""
+    deleting one would erase its admin history (LogEntry) with it. The account
+    page holds the staff profile too (StaffProfileInline: languages spoken)."""
 
     actions = ["deactivate"]
+    inlines = [StaffProfileInline]
+    list_display = [*UserAdmin.list_display, "languages_spoken"]
+    list_select_related = ["navigator_state"]
+
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    @admin.display(description="languages spoken")
+    def languages_spoken(self, obj):
+        state = getattr(obj, "navigator_state", None)
+        labels = state.language_labels() if state is not None else [Language.ENGLISH.label]
+        return ", ".join(labels)
 
     def has_delete_permission(self, request, obj=None):
         return False

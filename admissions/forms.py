@@ -24,11 +24,11 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from admissions import consent
-from admissions.models import Intake
+from admissions.models import Intake, Language
 from cardinal.lib.phone import phone_e164
 
 STARTED_SALT = "admissions.intake.started"
@@ -127,6 +127,20 @@ def consent_label():
     return mark_safe(label)
 
 
+def page_language() -> str:
+    """The language of the page the form is on (Language; English outside /es/)."""
+    language = (get_language() or Language.ENGLISH).split("-")[0]
+    return language if language in Language.values else Language.ENGLISH
+
+
+# The languages a person may be called back in, each named so that a reader of
+# it finds it on either page: "Spanish (español)" on the English form.
+CALL_LANGUAGES = [
+    (Language.ENGLISH.value, pgettext_lazy("language for the call", "English")),
+    (Language.SPANISH.value, pgettext_lazy("language for the call", "Spanish (español)")),
+]
+
+
 class IntakeForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
@@ -178,6 +192,14 @@ class IntakeForm(forms.Form):
             "required": _("Choose who the help is for."),
             "invalid_choice": _("Choose who the help is for."),
         },
+    )
+    # The page's language is chosen to begin with (__init__); left unanswered, it stands.
+    language = forms.ChoiceField(
+        label=_("Language for the call (optional)"),
+        required=False,
+        choices=CALL_LANGUAGES,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose English or Spanish.")},
     )
     email = forms.EmailField(
         label=_("Email (optional)"),
@@ -234,6 +256,7 @@ class IntakeForm(forms.Form):
     def __init__(self, *args, source: str = "", csrf_secret: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent"].label = consent_label()
+        self.fields["language"].initial = page_language()
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         if not self.is_bound:
             self.initial["started"] = fill_token(csrf_secret=csrf_secret)
@@ -241,6 +264,9 @@ class IntakeForm(forms.Form):
 
     def clean_source(self):
         return known_source(self.cleaned_data["source"])
+
+    def clean_language(self):
+        return self.cleaned_data["language"] or page_language()
 
     def clean_substances(self):
         chosen = list(dict.fromkeys(self.cleaned_data["substances"]))  # each code once, in order
@@ -267,6 +293,7 @@ class IntakeForm(forms.Form):
             "insurance_member_id": data["insurance_member_id"],
             "message": data["message"],
             "source_page": data["source"],
+            "language": data["language"],
         }
 
     def is_honeypot(self) -> bool:

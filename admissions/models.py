@@ -111,6 +111,14 @@ class IntakeQuerySet(models.QuerySet):
         return self.filter(assigned_to_id=user.pk)
 
 
+class Language(models.TextChoices):
+    """The languages a person may be called back in, and navigators may speak: the
+    site's own (settings.LANGUAGES). Labels for staff; the form has its own."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Spanish"
+
+
 class Intake(models.Model):
     """A request for a callback. Personal fields are encrypted at rest."""
 
@@ -204,6 +212,15 @@ class Intake(models.Model):
         "preferred contact", max_length=8, choices=ContactMethod.choices
     )
     state = models.CharField(max_length=2, blank=True)
+    # The language the person asked to be called back in: the form's page language
+    # unless they chose the other one (a preference, kept like the others).
+    language = models.CharField(
+        "language for the call",
+        max_length=2,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        db_index=False,  # intake_language_created_idx leads with it
+    )
     source_page = models.CharField(
         max_length=80, blank=True, help_text="The page that sent the person (?from=...)."
     )
@@ -229,6 +246,7 @@ class Intake(models.Model):
             models.Index(fields=["status", "-created_at"], name="intake_status_created_idx"),
             models.Index(fields=["assigned_to", "-created_at"], name="intake_assignee_created_idx"),
             models.Index(fields=["source_page", "-created_at"], name="intake_source_created_idx"),
+            models.Index(fields=["language", "-created_at"], name="intake_language_created_idx"),
             models.Index(
                 fields=["call_after"],
                 condition=Q(first_contacted_at__isnull=True),
@@ -256,6 +274,7 @@ class Intake(models.Model):
                     "status",
                     "first_contacted_at",
                     "call_after",
+                    "language",
                 ],
                 condition=Q(anonymised_at__isnull=True),
                 name="intake_overview_idx",
@@ -340,6 +359,8 @@ class IntakeActivity(models.Model):
         # Written by intake_notify when no navigator on duty could take the intake.
         ONCALL_CLOSED = "oncall_closed", "On-call told: admissions closed"
         ONCALL_NOBODY = "oncall_nobody", "On-call told: nobody on duty"
+        # A Spanish intake no Spanish-speaking navigator on duty could take.
+        SPANISH_NEEDED = "spanish_needed", "Spanish speaker needed: none on duty"
 
     intake = models.ForeignKey(
         Intake,
@@ -573,7 +594,23 @@ def duty_seen_since(now):
     return now - duty_away_after()
 
 
+def languages_text(codes) -> str:
+    """How NavigatorState.languages stores a set of codes: each once, comma-separated,
+    in the order of Language (English first)."""
+    chosen = set(codes)
+    return ",".join(code for code in Language.values if code in chosen)
+
+
 class NavigatorStateQuerySet(models.QuerySet):
+    def speaking(self, language: str):
+        """Navigators who speak the language (its code among their languages)."""
+        return self.filter(
+            Q(languages=language)
+            | Q(languages__startswith=f"{language},")
+            | Q(languages__endswith=f",{language}")
+            | Q(languages__contains=f",{language},")
+        )
+
     def on_duty(self, now=None):
         """Navigators taking intakes now: active members of the Navigators group
         with an email address, marked available, and seen in the admin since
@@ -586,8 +623,10 @@ class NavigatorStateQuerySet(models.QuerySet):
 
 
 class NavigatorState(models.Model):
-    """A navigator's duty state (available or away, last seen) and when they
-    were last given an intake (the round robin's memory)."""
+    """A navigator's staff profile for admissions: the languages they speak, their
+    duty state (available or away, last seen) and when they were last given an
+    intake (the round robin's memory). A staff member without one speaks English
+    and is away."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -599,11 +638,33 @@ class NavigatorState(models.Model):
     available = models.BooleanField(default=False)
     available_since = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Language codes (Language), comma-separated in Language's order: languages_text.
+    languages = models.CharField(
+        "languages spoken",
+        max_length=40,
+        default=Language.ENGLISH,
+        help_text="The languages this navigator can hold a call in. A Spanish intake goes "
+        "to a Spanish speaker on duty first.",
+    )
 
     objects = NavigatorStateQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = "staff profile"
+
     def __str__(self):
-        return f"Navigator state #{self.pk}"
+        return f"Staff profile #{self.pk}"
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [code for code in self.languages.split(",") if code]
+
+    def speaks(self, language: str) -> bool:
+        return language in self.language_codes
+
+    def language_labels(self) -> list[str]:
+        labels = dict(Language.choices)
+        return [str(labels.get(code, code)) for code in self.language_codes]
 
 
 class AdmissionsOverview(Intake):

@@ -28,7 +28,7 @@ from django.db.models.functions import ExtractHour, Greatest, TruncDate
 from django.utils import timezone
 
 from admissions.forms import OTHER_SOURCE, SITE_SOURCES
-from admissions.models import Intake, IntakeActivity
+from admissions.models import Intake, IntakeActivity, Language
 
 DEFAULT_DAYS = 30
 PRESET_DAYS = (7, 30, 90)
@@ -291,16 +291,22 @@ def figures_by(queryset, group: str | None, counts: Mapping | None = None) -> di
     }
 
 
-def wait_percentiles(queryset, parts: Mapping[str, Q | None]) -> dict[str, Waits]:
+def wait_percentiles(
+    queryset, parts: Mapping[str, Q | None], counts: Mapping | None = None
+) -> dict:
     """{name: Waits} of overlapping parts of the queryset (made by with_wait),
-    each given as a filter (None: all of it). In PostgreSQL one query whatever
-    the number of parts; elsewhere one query a part, interpolated in Python."""
+    each given as a filter (None: all of it), and under "counts" the Count
+    aggregates given, of all of it. In PostgreSQL one query whatever the number
+    of parts; elsewhere one query a part (and one for the counts), interpolated
+    in Python."""
+    counts = dict(counts or {})
     if not percentiles_in_database():
-        return {
+        found = {
             name: figures_by(queryset if part is None else queryset.filter(part), None)[None][1]
             for name, part in parts.items()
         }
-    aggregates: dict[str, models.Aggregate] = {}
+        return {**found, "counts": queryset.aggregate(**counts) if counts else {}}
+    aggregates: dict[str, models.Aggregate] = dict(counts)
     for name, part in parts.items():
         aggregates |= {
             f"{name}_median": Percentile("wait", 0.5, filter=part),
@@ -309,8 +315,11 @@ def wait_percentiles(queryset, parts: Mapping[str, Q | None]) -> dict[str, Waits
         }
     row = queryset.aggregate(**aggregates)
     return {
-        name: Waits(row[f"{name}_median"], row[f"{name}_p90"], row[f"{name}_reached"])
-        for name in parts
+        **{
+            name: Waits(row[f"{name}_median"], row[f"{name}_p90"], row[f"{name}_reached"])
+            for name in parts
+        },
+        "counts": {name: row[name] for name in counts},
     }
 
 
@@ -390,8 +399,9 @@ def guide_filter() -> Q:
     return ~Q(source_page__in=[DIRECT, OTHER_SOURCE, *SITE_SOURCES])
 
 
-def conversion_counts(now: datetime) -> dict:
-    """The Count aggregates of a SourceRow, for querysets made by with_wait."""
+def conversion_counts(now: datetime, within: Q | None = None) -> dict:
+    """The Count aggregates of a SourceRow, for querysets made by with_wait; with
+    `within`, of the intakes it matches only (a part of the queryset)."""
     reached = Q(first_contacted_at__isnull=False)
     timeline = IntakeActivity.objects.filter(kind=IntakeActivity.Kind.STATUS_CHANGE)
     assessed = Q(status__in=ASSESSED_STATUSES) | Q(
@@ -401,13 +411,21 @@ def conversion_counts(now: datetime) -> dict:
         pk__in=timeline.filter(to_status=Intake.Status.ADMITTED).values("intake_id")
     )
     target = timedelta(minutes=settings.ADMISSIONS_SLA_MINUTES)
+
+    def count(condition: Q | None = None) -> Count:
+        parts = [part for part in (within, condition) if part is not None]
+        if not parts:
+            return Count("pk")
+        both = parts[0] if len(parts) == 1 else parts[0] & parts[1]
+        return Count("pk", filter=both)
+
     return {
-        "intakes": Count("pk"),
-        "reached": Count("pk", filter=reached),
-        "assessments": Count("pk", filter=assessed),
-        "admitted": Count("pk", filter=admitted),
-        "due": Count("pk", filter=reached | Q(clock__lt=now - target)),
-        "within_sla": Count("pk", filter=Q(wait__lte=target)),
+        "intakes": count(),
+        "reached": count(reached),
+        "assessments": count(assessed),
+        "admitted": count(admitted),
+        "due": count(reached | Q(clock__lt=now - target)),
+        "within_sla": count(Q(wait__lte=target)),
     }
 
 
@@ -428,20 +446,40 @@ def _row(key: str, label: str, counts: Mapping, waits: Waits) -> SourceRow:
 
 def source_rows(intakes, now: datetime) -> dict:
     """{"rows": a SourceRow per source page, most intakes first; "guides": all
-    guides together; "total"}, for the with_wait queryset of the period. The
-    rows share out the intakes, so the totals' counts are their sums; the
-    totals' times to first contact take one more query."""
+    guides together; "total"; "languages": a SourceRow per language of the call
+    (Language, English first, each even with no intake)}, for the with_wait
+    queryset of the period. The rows share out the intakes, so the totals'
+    counts are their sums; the totals' times to first contact and the languages'
+    figures take one more query (in PostgreSQL; a query a part elsewhere)."""
     counts = conversion_counts(now)
     grouped = figures_by(intakes.annotate(source=source_key()), "source", counts)
     labels = source_labels(grouped)
     rows = [_row(key, labels[key], *figures) for key, figures in grouped.items()]
     rows.sort(key=lambda row: (-row.intakes, row.label.lower()))
     guide_rows = [row for row in rows if row.key not in {DIRECT, *SITE_SOURCES}]
-    waits = wait_percentiles(intakes, {"guides": guide_filter(), "total": None})
+    languages = {code: Q(language=code) for code in Language.values}
+    language_counts = {
+        f"{code}_{name}": aggregate
+        for code, part in languages.items()
+        for name, aggregate in conversion_counts(now, within=part).items()
+    }
+    waits = wait_percentiles(
+        intakes, {"guides": guide_filter(), "total": None, **languages}, language_counts
+    )
+    found = waits.pop("counts")
     return {
         "rows": rows,
         "guides": _row("guides", "All guides", _sums(guide_rows), waits["guides"]),
         "total": _row("total", "All pages", _sums(rows), waits["total"]),
+        "languages": [
+            _row(
+                code,
+                label,
+                {name: found[f"{code}_{name}"] or 0 for name in counts},
+                waits[code],
+            )
+            for code, label in Language.choices
+        ],
     }
 
 
@@ -725,6 +763,7 @@ def build(query: Mapping | None = None, now: datetime | None = None) -> dict:
         "wait": wait,
         "by_hour": hour_chart(intakes),
         "sources": sources,
+        "languages": sources["languages"],
         "funnel": funnel_chart(in_period.count_by_status()),
         "overdue_count": Intake.objects.overdue(now).count(),
         "total_count": sources["total"].intakes,

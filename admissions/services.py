@@ -29,6 +29,7 @@ from admissions.models import (
     ConsentRecord,
     Intake,
     IntakeActivity,
+    Language,
     NavigatorState,
     duty_seen_since,
 )
@@ -63,13 +64,17 @@ def intake_submit(
     insurance_member_id: str = "",
     message: str = "",
     source_page: str = "",
+    language: str = Language.ENGLISH,
     consent_version: str = consent.CURRENT_VERSION,
 ) -> Intake:
     """Save an intake with its consent record and first timeline entry, in one
     transaction; once committed, queue the notification of a navigator.
 
-    `phone` must already be in E.164 form (IntakeForm does that).
+    `phone` must already be in E.164 form (IntakeForm does that). `language` is
+    the one the person is to be called back in (Language: the form's page
+    language, or the one they chose); `consent_version` the wording the form showed.
     """
+    language = Language(language)
     wording = consent.WORDINGS[consent_version]
     now = timezone.now()
     call_after = schedule_current().open_within(now, Intake.BEST_TIME_WINDOWS.get(best_time))
@@ -88,6 +93,7 @@ def intake_submit(
             insurance_member_id=insurance_member_id,
             message=message,
             source_page=source_page,
+            language=language,
             created_at=now,
             call_after=call_after,
         )
@@ -135,32 +141,53 @@ def queue_notification(intake_id: int) -> None:
 CHOSEN_TIME_AFTER = timedelta(minutes=1)
 
 
-def navigator_next(*, intake: Intake | None = None, now: datetime | None = None) -> "User | None":
+def navigator_next(
+    *, intake: Intake | None = None, now: datetime | None = None, language: str = ""
+) -> "User | None":
     """The navigator on duty (NavigatorState.objects.on_duty) an intake goes to:
     its assignee, if any and on duty; else the navigator assigned the same
     person's last earlier intake (same phone, under any hash key), if on duty;
     else the one on duty assigned least recently (round robin).
 
+    With a `language` other than English (a Spanish intake), those rules are
+    applied first among the navigators on duty who speak it, then, when none of
+    them is on duty, among all on duty. The navigator returned has their duty
+    row cached (`navigator.navigator_state`), so `.speaks(language)` says which
+    of the two it was.
+
     Locks that navigator's duty row until the transaction ends.
     """
     now = now or timezone.now()
     on_duty = NavigatorState.objects.on_duty(now)
+    pools = [on_duty]
+    if language and language != Language.ENGLISH:
+        pools.insert(0, on_duty.speaking(language))
+    preferred = _navigators_preferred(intake)
     state = None
-    for user_id in _navigators_preferred(intake):
-        state = on_duty.filter(user_id=user_id).select_for_update().first()
+    for pool in pools:
+        state = _navigator_in(pool, preferred)
         if state is not None:
             break
-    if state is None:
-        candidates = on_duty.order_by(F("last_assigned_at").asc(nulls_first=True), "user_id")
-        state = (
-            candidates.select_for_update(skip_locked=True).first()
-            or candidates.select_for_update().first()
-        )
     if state is None:
         return None
     state.last_assigned_at = now
     state.save(update_fields=["last_assigned_at"])
-    return get_user_model().objects.get(pk=state.user_id)
+    state.user = get_user_model().objects.get(pk=state.user_id)  # caches user.navigator_state
+    return state.user
+
+
+def _navigator_in(pool, preferred: list[int]) -> NavigatorState | None:
+    """The duty row, locked, of the first preferred navigator in the pool, else of
+    the one in it given an intake least recently; None for an empty pool."""
+    for user_id in preferred:
+        state = pool.filter(user_id=user_id).select_for_update().first()
+        if state is not None:
+            return state
+    candidates = pool.order_by(F("last_assigned_at").asc(nulls_first=True), "user_id")
+    return (
+        candidates.select_for_update(skip_locked=True).first()
+        or candidates.select_for_update().first()
+    )
 
 
 def _navigators_preferred(intake: Intake | None) -> list[int]:
@@ -199,6 +226,11 @@ def intake_notify(*, intake_id: int, now: datetime | None = None) -> bool:
     inbox and the supervisors (oncall_recipients) saying why, and an "On-call
     told" entry on the timeline; the intake stays unassigned.
 
+    A Spanish intake goes to a Spanish-speaking navigator on duty first
+    (navigator_next). When none is on duty, the mail it falls back to (another
+    navigator's, or the on-call one) says "Spanish speaker needed", and the
+    timeline records it ("Spanish speaker needed: none on duty").
+
     Idempotent: the row is locked and an intake already notified is left alone.
     Returns whether a mail was sent (False also when there is nobody at all to
     tell: no on-call address and no supervisor; the sweep tries again). A mail
@@ -216,6 +248,7 @@ def intake_notify(*, intake_id: int, now: datetime | None = None) -> bool:
                 "notified_at",
                 "anonymised_at",
                 "assigned_to",
+                "language",
             )
             .filter(pk=intake_id)
             .first()
@@ -227,38 +260,66 @@ def intake_notify(*, intake_id: int, now: datetime | None = None) -> bool:
             return False
         now = now or timezone.now()
         is_open = schedule_current().is_open(now)
-        navigator = navigator_next(intake=intake, now=now) if is_open else None
+        language = intake.language
+        navigator = navigator_next(intake=intake, now=now, language=language) if is_open else None
+        # A non-English intake nobody on duty speaking its language takes.
+        speaker_needed = language != Language.ENGLISH and not (
+            navigator is not None and navigator.navigator_state.speaks(language)
+        )
         if navigator is not None:
-            _mail_navigator(intake, navigator, now=now)
+            _mail_navigator(intake, navigator, now=now, speaker_needed=speaker_needed)
             intake.assigned_to = navigator
-        elif not _mail_oncall(intake, is_open=is_open, now=now):
+        elif not _mail_oncall(intake, is_open=is_open, now=now, speaker_needed=speaker_needed):
             return False
+        if speaker_needed:
+            IntakeActivity.objects.create(
+                intake=intake, kind=IntakeActivity.Kind.SPANISH_NEEDED, created_at=now
+            )
         intake.notified_at = now
         intake.save(update_fields=["assigned_to", "notified_at", "updated_at"])
+    needed = f", {language} speaker needed" if speaker_needed else ""
     if navigator is not None:
-        logger.info("intake %s notified navigator %s", intake_id, navigator.pk)
+        logger.info("intake %s notified navigator %s%s", intake_id, navigator.pk, needed)
     else:
         why = "nobody on duty" if is_open else "admissions closed"
-        logger.info("intake %s notified the on-call inbox (%s)", intake_id, why)
+        logger.info("intake %s notified the on-call inbox (%s%s)", intake_id, why, needed)
     return True
 
 
-def _mail_navigator(intake: Intake, navigator: "User", *, now: datetime) -> None:
+def _language_words(intake: Intake) -> dict:
+    """What the mails say of the call's language: its name for a non-English intake."""
+    if intake.language == Language.ENGLISH:
+        return {"language": ""}
+    return {"language": Language(intake.language).label}
+
+
+def _mail_navigator(
+    intake: Intake, navigator: "User", *, now: datetime, speaker_needed: bool = False
+) -> None:
     context = {
         "reference": intake.reference,
         "url": intake.admin_url(),
         "callback_minutes": settings.ADMISSIONS_CALLBACK_MINUTES,
         "time_chosen": intake.call_after > now + CHOSEN_TIME_AFTER,
+        "speaker_needed": speaker_needed,
+        **_language_words(intake),
     }
+    subject = f"Intake {intake.reference} waiting"
+    if speaker_needed:
+        subject = f"{subject}: {context['language']} speaker needed"
+    elif context["language"]:
+        subject = f"{subject} ({context['language']} speaker)"
     send_mail(
-        f"Intake {intake.reference} waiting",
+        subject,
         render_to_string("admissions/email/navigator_notification.txt", context),
         None,
         [navigator.email],
     )
 
 
-def _mail_oncall(intake: Intake, *, is_open: bool, now: datetime) -> bool:
+def _mail_oncall(
+    intake: Intake, *, is_open: bool, now: datetime, speaker_needed: bool = False
+) -> bool:
     """The on-call mail, and its timeline entry; False when nobody can be told."""
     recipients = oncall_recipients()
     if not recipients:
@@ -278,12 +339,16 @@ def _mail_oncall(intake: Intake, *, is_open: bool, now: datetime) -> bool:
         "opens": "" if is_open else schedule.when(schedule.next_opening(now), now),
         "zone": schedule.zone_name,
         "queue_url": settings.SITE_URL + reverse("admin:admissions_intake_changelist"),
+        "speaker_needed": speaker_needed,
+        **_language_words(intake),
     }
     subject = (
         f"Intake {intake.reference} waiting: nobody on duty"
         if is_open
         else f"Intake {intake.reference} waiting: admissions is closed"
     )
+    if speaker_needed:
+        subject = f"{subject}, {context['language']} speaker needed"
     send_mail(
         subject,
         render_to_string("admissions/email/oncall_notification.txt", context),
