@@ -10,7 +10,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cardinal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test lint check-deploy staff stack bench css browser-deps upgrade clean
+.PHONY: help run test lint check-deploy staff stack bench bench-cluster css browser-deps upgrade clean
 
 help:
 	@echo "make run           serve the site on http://127.0.0.1:$(PORT)/ (embedded defaults)"
@@ -19,6 +19,7 @@ help:
 	@echo "make staff         create a staff account in the Navigators group"
 	@echo "make stack         gunicorn, Celery worker and beat on DATABASE_URL and REDIS_URL"
 	@echo "make bench         speed and load figures next to this machine's limit (bench/README.md)"
+	@echo "make bench-cluster two web and two worker hosts in network namespaces: scale-out and failures (root)"
 	@echo "make upgrade       regenerate the hashed locks requirements*.txt from requirements*.in"
 	@echo "make css           rebuild the parts of Bootstrap the site uses (static/css/bootstrap.*.css)"
 
@@ -138,6 +139,26 @@ bench: $(VENV)/.dev
 	fi
 	CARDINAL_TEST_DB=cardinal_bench scripts/ensure-services
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The site on several hosts made of network namespaces on this machine: a database,
+# a Redis, two web, two worker and a beat host, nginx and wrk on the client side
+# (bench/cluster.py, bench/README.md). Run by hand as root, never in CI: about 12
+# minutes (BENCH_ARGS=--quick: about 5), nothing fails on a time, and every
+# namespace, link, process and temporary file it made is removed at the end.
+bench-cluster: $(VENV)/.dev
+	@missing=""; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v psql >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
+	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
+	command -v setpriv >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the cluster benchmark:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	$(BIN)/python -m bench.cluster $(BENCH_ARGS)
 
 check-deploy: $(VENV)/.runtime
 	$(BIN)/python scripts/check_deploy.py
