@@ -228,7 +228,9 @@ CELERY_BEAT_SCHEDULE: dict = {}
 
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, keeping each process's connection from one mail to the
+    # next (cardinal/lib/mail.py): the worker mails a navigator for every intake.
+    EMAIL_BACKEND = "cardinal.lib.mail.KeptConnectionBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")

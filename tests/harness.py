@@ -197,6 +197,7 @@ class SmtpSink:
         self.holding = 0
         self.held_peers: list[tuple[str, int]] = []  # (address, port) of each client held
         self.abandoned = 0
+        self._peers: set[tuple[str, int]] = set()  # the client end of each connection used
         self._controller: Controller | None = None
 
     # aiosmtpd's hook
@@ -224,6 +225,7 @@ class SmtpSink:
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         with self._lock:
             self._messages.append(message)
+            self._peers.add(session.peer)
             if self.on_accept is not None:
                 self.on_accept(message, arrived)
         return "250 Message accepted for delivery"
@@ -261,9 +263,16 @@ class SmtpSink:
         with self._lock:
             return list(self._messages)
 
+    @property
+    def connections(self) -> int:
+        """How many client connections the messages accepted came over."""
+        with self._lock:
+            return len(self._peers)
+
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+            self._peers.clear()
             self.abandoned = 0
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[Message]:
