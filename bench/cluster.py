@@ -130,10 +130,12 @@ def our_processes(work: Path | None = None) -> list[str]:
 
 
 def leftovers(work: Path | None = None) -> dict[str, list[str]]:
-    """What `ip netns list`, `ip link` and the process list still show of a run."""
+    """What `ip netns list`, `ip link`, the CPU cgroups and the process list still
+    show of a run."""
     return {
         "namespaces": our_namespaces(),
         "links": our_links(),
+        "cgroups": our_cgroups(),
         "processes": our_processes(work),
         "work_directory": [str(work)] if work is not None and work.exists() else [],
     }
@@ -153,6 +155,7 @@ def remove_network() -> None:
         run("ip", "netns", "delete", name, check=False)
     for link in our_links():
         run("ip", "link", "delete", link, check=False)
+    remove_cgroups()
 
 
 def build_network() -> None:
@@ -168,6 +171,62 @@ def build_network() -> None:
         run(*inside, "ip", "addr", "add", f"{ip_of(host)}/24", "dev", "eth0")
         run(*inside, "ip", "link", "set", "eth0", "up")
         run(*inside, "ip", "link", "set", "lo", "up")
+
+
+# --- CPU per host ----------------------------------------------------------------------
+# Every host shares this machine's cores, so two web hosts could only split the CPU
+# one host already uses. Each web host is given a share of a core of its own (a CPU
+# cgroup with a quota), leaving the rest of the machine to nginx, the database and
+# the load generator: adding a web host then adds CPU, as a real one would.
+
+
+def cgroup_parent() -> tuple[Path, str] | None:
+    """Where CPU cgroups are made (cgroup v1's cpu hierarchy, or v2), and which."""
+    v1 = Path("/sys/fs/cgroup/cpu")
+    if (v1 / "cpu.cfs_quota_us").exists() or (v1 / "cgroup.procs").exists():
+        return v1, "v1"
+    v2 = Path("/sys/fs/cgroup")
+    with contextlib.suppress(OSError):
+        if "cpu" in (v2 / "cgroup.subtree_control").read_text().split():
+            return v2, "v2"
+    return None
+
+
+def our_cgroups() -> list[str]:
+    parent = cgroup_parent()
+    return [str(path) for path in parent[0].glob(PREFIX + "*")] if parent else []
+
+
+def cap_host_cpu(host: str, cores: float) -> bool:
+    """Hold a host's processes (and the ones they fork later) to `cores` of CPU."""
+    parent = cgroup_parent()
+    if parent is None:
+        return False
+    folder, version = parent[0] / (PREFIX + host), parent[1]
+    folder.mkdir(exist_ok=True)
+    quota = int(cores * 100_000)
+    if version == "v1":
+        (folder / "cpu.cfs_period_us").write_text("100000")
+        (folder / "cpu.cfs_quota_us").write_text(str(quota))
+    else:
+        (folder / "cpu.max").write_text(f"{quota} 100000")
+    for pid in namespace_pids(namespace(host)):
+        with contextlib.suppress(OSError):
+            (folder / "cgroup.procs").write_text(str(pid))
+    return True
+
+
+def remove_cgroups() -> None:
+    for folder in our_cgroups():
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.rmdir(folder)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def kill_host(host: str) -> int:
@@ -608,6 +667,19 @@ def sample_max(stop: threading.Event, probe, interval: float = 0.5) -> dict:
     return peak
 
 
+def settle(cluster: Cluster, timeout: float = 60) -> None:
+    """Wait until the web and worker hosts are idle: requests a run left queued at
+    a web host (wrk gone, the request already read) are served after it ends, and
+    their CPU must not count in the next run."""
+    meter = cluster.cpu_meter("web", "worker")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        meter.start()
+        time.sleep(0.5)
+        if sum(meter.stop().values()) < 0.025:  # under 5% of a core
+            return
+
+
 def access_counts(cluster: Cluster, marks: dict[str, int], pattern: str) -> dict[str, int]:
     """Lines of each web host's access log since `marks` that match `pattern`."""
     return {
@@ -635,6 +707,7 @@ def throughput(cluster: Cluster, forms: list, args) -> dict:
         )
         for name, url in runs:
             marks = {host: cluster.processes[host].log_mark() for host in hosts}
+            settle(cluster)
             meter = cluster.cpu_meter("web", "nginx", "postgres", "redis")
             figures[name] = load(url, args.duration, args.warmup, meter)
             figures[name]["by_host"] = access_counts(cluster, marks, r'"GET /medications/')
@@ -644,7 +717,9 @@ def throughput(cluster: Cluster, forms: list, args) -> dict:
         per_run = int(args.forms_per_second * args.duration)
         warmup_args = wrk_forms(cluster.work, "warmup", forms, int(args.forms_per_second))
         load_args = wrk_forms(cluster.work, "load", forms, per_run)
+        settle(cluster)
         wrk(url, 1, *warmup_args)
+        settle(cluster)
         wait_for(cluster.broker_idle, args.drain_timeout, "the warm-up's mails", interval=0.5)
         before = cluster.inside("counts")
         commands_before = int(cluster.redis_info()["total_commands_processed"])
@@ -978,7 +1053,7 @@ def measure(args) -> dict:
     from bench import intake
 
     ensure_tools()
-    if our_namespaces() or our_links():
+    if our_namespaces() or our_links() or our_cgroups():
         log("removing what an earlier run left behind")
         remove_network()
     begun = time.monotonic()
@@ -1008,6 +1083,10 @@ def measure(args) -> dict:
         cluster.python("bench.inprocess", "setup")
         for host in ("web1", "web2"):
             cluster.start_web(host)
+            if args.web_cpu and not cap_host_cpu(host, args.web_cpu):
+                log("no CPU cgroup to give each web host its share of a core: not capped")
+                args.web_cpu = 0
+        results["web_host_cpu_cores"] = args.web_cpu or None
         for host in ("worker1", "worker2"):
             cluster.start_celery(host, host, "worker")
         cluster.start_celery("beat", "beat", "beat")
@@ -1178,7 +1257,7 @@ def rows(results: dict) -> list[tuple[str, str]]:
         )
     left = results.get("left_behind", {})
     add(
-        "Left behind after the run (ip netns, ip link, processes, work dir)",
+        "Left behind after the run (ip netns, ip link, cgroups, processes, work dir)",
         "; ".join(f"{kind}: {', '.join(items) or 'none'}" for kind, items in left.items()),
     )
     return out
@@ -1190,7 +1269,13 @@ def table(results: dict) -> str:
     machine = results["machine"]
     head = (
         f"Cardinal Recovery cluster benchmark, {results['started_at']}, {machine['cpus']} CPUs "
-        f"shared by every host, load average {machine['load_average_before'][0]} before and "
+        "shared by every host"
+        + (
+            f" (each web host held to {cores:g} of a core)"
+            if (cores := results.get("web_host_cpu_cores"))
+            else ""
+        )
+        + f", load average {machine['load_average_before'][0]} before and "
         f"{machine.get('load_average_after', ['?'])[0]} after; {results.get('duration_s')} s"
         + (" (--quick)" if results.get("quick") else "")
     )
@@ -1261,6 +1346,12 @@ def main() -> None:
     # Forms loaded for each second of wrk's POST load: more than two cores accept, so
     # that none is sent twice (a form is used once; "forms_reused" counts any).
     parser.add_argument("--forms-per-second", type=int, default=150)
+    parser.add_argument(
+        "--web-cpu",
+        type=float,
+        default=0.5,
+        help="cores each web host may use (a CPU cgroup quota; 0: no limit)",
+    )
     parser.add_argument("--kill-seconds", type=float, default=15)
     parser.add_argument("--kill-forms", type=int, default=1500)
     parser.add_argument("--post-clients", type=int, default=16)
