@@ -45,6 +45,9 @@ TARGETS = {
     "admin_p95_ms": 300,
     "page_kb": 40,
     "heading_heavy_ms": 1000,
+    "flood_reader_ratio": 0.5,
+    "flood_reader_p99_ms": 50,
+    "flood_lost": 0,
 }
 
 
@@ -78,6 +81,8 @@ def wrk(url: str, seconds: float, *script_args: str, connections: int = CONNECTI
         "max_ms": latency["max"] / 1000,
         "errors": raw["errors"],
         "forms_reused": raw["forms_reused"],
+        "accepted": raw["accepted"],
+        "refused": raw["refused"],
         "bytes_per_request": round(raw["bytes"] / max(raw["requests"], 1)),
     }
 
@@ -185,17 +190,26 @@ FORMS_PER_SECOND = 200
 
 def forms_needed(args) -> int:
     """Forms a run sends: one check, the idle probes, the probes under load (one
-    every half second) and wrk's posts."""
+    every half second) and wrk's posts; and the flood's."""
     under_load = int(args.duration * 2) + 2
     posted = int(FORMS_PER_SECOND * (args.warmup + args.duration))
-    return 1 + args.probes + under_load + posted
+    needed = 1
+    if "intake" in args.only:
+        needed += args.probes + under_load + posted
+    if "flood" in args.only:
+        needed += flood_forms(args)
+    return needed
+
+
+def flood_forms(args) -> int:
+    return int(FORMS_PER_SECOND * (FLOOD_LEAD + args.duration + FLOOD_LEAD))
 
 
 def mail_idle(stack: Stack, forms: list[intake.PreparedForm], count: int) -> dict:
     """One intake at a time on an idle site: submit, wait for its mail, repeat."""
     latencies = []
     for _ in range(count):
-        sent = intake.submit_probe(stack.web_port, forms.pop())
+        sent = intake.submit_probe(stack.intake_port, forms.pop())
         latencies += wait_for_mails(stack, [sent], timeout=30)
         time.sleep(0.2)
     result = seconds_summary(latencies)
@@ -219,7 +233,7 @@ def intake_post(
 ) -> tuple[dict, dict]:
     """wrk posts intakes at 50 connections, each form once, while a probe submits
     one every half second."""
-    url = f"http://127.0.0.1:{stack.web_port}{intake.POST_PATH}"
+    url = f"http://127.0.0.1:{stack.intake_port}{intake.POST_PATH}"
     probe_forms = [forms.pop() for _ in range(int(args.duration * 2) + 2)]
     warmup_args = wrk_forms(work, "warmup", forms, int(FORMS_PER_SECOND * args.warmup))
     script_args = wrk_forms(work, "load", forms, len(forms))
@@ -232,10 +246,10 @@ def intake_post(
 
     def probe():
         while not stop.wait(0.5) and probe_forms:
-            probes.append(intake.submit_probe(stack.web_port, probe_forms.pop()))
+            probes.append(intake.submit_probe(stack.intake_port, probe_forms.pop()))
 
     prober = threading.Thread(target=probe, daemon=True)
-    meter = stack.cpu_meter("gunicorn", "postgres", "redis", "worker").start()
+    meter = stack.cpu_meter("gunicorn-intake", "postgres", "redis", "worker").start()
     prober.start()
     started = time.monotonic()
     result = wrk(url, args.duration, *script_args)
@@ -266,6 +280,69 @@ def intake_post(
     return result, under_load
 
 
+# --- A flood of intakes, and the readers meanwhile ------------------------------------
+
+# Seconds the flood runs before the readers are measured, and after.
+FLOOD_LEAD = 2
+
+
+def flood(stack: Stack, forms: list[intake.PreparedForm], work: Path, args) -> dict:
+    """The guide through Django alone (gunicorn, wrk at 50 connections), idle and then
+    while intakes are posted through the shipped nginx config as fast as the site
+    takes them, each form once and from an address of its own; then every intake
+    counted: posted, acknowledged (the redirect to the confirmation), saved, mailed."""
+    direct = f"http://127.0.0.1:{stack.web_port}{GUIDE}"
+    post_url = f"http://127.0.0.1:{stack.proxy_port}{intake.POST_PATH}"
+    result: dict = {"readers_idle": load(direct, args.duration, args.warmup)}
+    log(f"flood: readers idle {result['readers_idle']['rps']:,.0f} req/s")
+    saved_before = intake_count(stack)["total"]
+    wait_until(lambda: stack.sink.count() >= saved_before, args.drain_timeout, what="mails")
+    mails_before = stack.sink.count()
+    script_args = (*wrk_forms(work, "flood", forms, flood_forms(args)), "xff")
+    posts: dict = {}
+
+    def post() -> None:
+        seconds = FLOOD_LEAD + args.duration + FLOOD_LEAD
+        posts.update(wrk(post_url, seconds, *script_args))
+
+    poster = threading.Thread(target=post)
+    meter = stack.cpu_meter(*stack.web_groups(), "worker", "postgres").start()
+    poster.start()
+    time.sleep(FLOOD_LEAD)
+    result["readers_flood"] = wrk(direct, args.duration)
+    poster.join()
+    used = meter.stop()
+    result["posts"] = posts
+    result["cpu_s"] = {name: round(seconds, 2) for name, seconds in used.items()}
+    saved = lambda: intake_count(stack)["total"] - saved_before  # noqa: E731
+    with contextlib.suppress(TimeoutError):
+        wait_until(
+            lambda: stack.sink.count() - mails_before >= saved(),
+            args.drain_timeout,
+            what="the flood's mails",
+        )
+    counts = {
+        "posted": posts["requests"],
+        "acknowledged": posts["accepted"],
+        "saved": saved(),
+        "mailed": stack.sink.count() - mails_before,
+    }
+    # Lost: acknowledged to the visitor but not saved, or saved and never mailed.
+    counts["lost"] = max(counts["acknowledged"] - counts["saved"], 0) + max(
+        counts["saved"] - counts["mailed"], 0
+    )
+    result["counts"] = counts
+    result["reader_ratio"] = round(
+        result["readers_flood"]["rps"] / max(result["readers_idle"]["rps"], 1e-9), 3
+    )
+    log(
+        f"flood: readers {result['readers_flood']['rps']:,.0f} req/s "
+        f"(p99 {result['readers_flood']['p99_ms']:.1f} ms) under {posts['rps']:,.0f} posts/s; "
+        f"{counts}"
+    )
+    return result
+
+
 # --- The run ----------------------------------------------------------------------------
 
 
@@ -283,7 +360,7 @@ def recreate_database(url: str) -> None:
 
 
 def check_tools(args) -> None:
-    loads = {"guide", "intake"} & set(args.only)  # the parts wrk drives
+    loads = {"guide", "intake", "flood"} & set(args.only)  # the parts wrk drives
     tools = ("redis-server", "createdb", *(("wrk",) if loads else ()))
     missing = [tool for tool in tools if not shutil.which(tool)]
     if not Path(os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")).exists():
@@ -319,6 +396,7 @@ def run(args) -> dict:
         stack.manage("load_guides", "-v0")
         stack.python("bench.inprocess", "setup")
         stack.start_web()
+        stack.start_intake_web()
         stack.start_worker()
         write_static_copy(stack, site_root)
         stack.start_nginx(site_root)
@@ -328,10 +406,10 @@ def run(args) -> dict:
             results["nginx_checks"] = nginx_check.run(stack)
             for item in results["nginx_checks"]:
                 log(f"  {'ok    ' if item['ok'] else 'FAILED'} {item['check']} {item['detail']}")
-        if "intake" in args.only:
+        if {"intake", "flood"} & set(args.only):
             # Loaded now: their fill-time tokens age past the minimum during the guide runs.
             log("loading the intake form for every submission of the run")
-            forms = intake.prepare_many(stack.web_port, forms_needed(args))
+            forms = intake.prepare_many(stack.intake_port, forms_needed(args))
             forms_ready = time.monotonic() + intake.MIN_FILL_SECONDS + 1
 
         if "render" in args.only:
@@ -349,10 +427,15 @@ def run(args) -> dict:
             url = f"http://127.0.0.1:{stack.proxy_port}{GUIDE}"
             results["page_weight"] = pageweight.measure(url)
 
-        if "intake" in args.only:
+        if {"intake", "flood"} & set(args.only):
             # Run alone, the last forms loaded may not have aged past the minimum fill time.
             time.sleep(max(0.0, forms_ready - time.monotonic()))
-            intake.check_accepted(stack.web_port, forms.pop())
+            intake.check_accepted(stack.intake_port, forms.pop())
+        if "flood" in args.only:
+            log("a flood of intakes through nginx, and the guide through Django meanwhile")
+            flood_forms_list = [forms.pop() for _ in range(min(flood_forms(args), len(forms)))]
+            results["flood"] = flood(stack, flood_forms_list, work, args)
+        if "intake" in args.only:
             log("mail latency, idle")
             results["mail_idle"] = mail_idle(stack, forms, args.probes)
             log("intake POST under load, and mail latency under that load")
@@ -463,6 +546,34 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             f"{cores * 1000 / total:,.0f}/s with the mails, "
             f"{cores * 1000 / web:,.0f}/s without the worker",
         )
+    if f := results.get("flood"):
+        idle, busy, posts, counts = f["readers_idle"], f["readers_flood"], f["posts"], f["counts"]
+        add(
+            f"Flood: intakes posted through nginx, {CONNECTIONS} connections, an address each",
+            f"{timing(posts)}; {posts['accepted']:,} acknowledged",
+        )
+        add("  guide through Django alone, idle", timing(idle))
+        add("  guide through Django alone, during the flood", timing(busy))
+        ratio = f["reader_ratio"]
+        add(
+            "  its throughput, flood / idle",
+            f"{ratio:.2f}",
+            f">= {t['flood_reader_ratio']}",
+            ratio >= t["flood_reader_ratio"],
+        )
+        add(
+            "  its p99 during the flood",
+            f"{busy['p99_ms']:.1f} ms",
+            f"< {t['flood_reader_p99_ms']} ms",
+            busy["p99_ms"] < t["flood_reader_p99_ms"],
+        )
+        add(
+            "  intakes posted, acknowledged, saved, mailed; lost",
+            f"{counts['posted']:,}, {counts['acknowledged']:,}, {counts['saved']:,}, "
+            f"{counts['mailed']:,}; {counts['lost']} lost",
+            "0 lost",
+            counts["lost"] == 0,
+        )
     if (m := results.get("mail_idle")) and m.get("n"):
         add(
             f"Submit to navigator mail, idle (n={m['n']})",
@@ -529,7 +640,7 @@ def table(results: dict) -> str:
 
 
 # The parts of a run, in the order they run (--only).
-PARTS = ("nginx", "render", "guide", "weight", "intake", "admin")
+PARTS = ("nginx", "render", "guide", "weight", "intake", "flood", "admin")
 
 
 def parts(text: str) -> tuple[str, ...]:

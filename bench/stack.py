@@ -29,7 +29,13 @@ from tests.harness import (
     wait_until,
 )
 from tests.integration.nginx import NGINX, PROXY_RULES, site_http_directives
-from tests.integration.processes import CeleryWorker, GunicornServer, RedisServer, procfile_command
+from tests.integration.processes import (
+    CeleryWorker,
+    GunicornServer,
+    IntakeGunicornServer,
+    RedisServer,
+    procfile_command,
+)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -125,6 +131,7 @@ class Stack:
         self.database_url = database_url
         self.redis_port = free_port()
         self.web_port = free_port()
+        self.intake_port = free_port()
         self.static_port = free_port()
         self.proxy_port = free_port()
         self.static_root = work / "staticfiles"
@@ -194,6 +201,14 @@ class Stack:
         self.processes.append(web)
         return web.start()
 
+    def start_intake_web(self) -> GunicornServer:
+        """The intake form's own gunicorn, as the Procfile's "intake" starts it."""
+        web = IntakeGunicornServer(
+            self.env, workers=None, port=self.intake_port, name="gunicorn-intake", logs=self.logs
+        )
+        self.processes.append(web)
+        return web.start()
+
     def start_worker(self) -> CeleryWorker:
         worker = CeleryWorker(self.env, name="worker", logs=self.logs)
         self.processes.append(worker)
@@ -210,7 +225,7 @@ class Stack:
                 prefix=prefix,
                 site_root=site_root,
                 static_root=self.static_root,
-                site_http=site_http_directives(prefix, self.web_port),
+                site_http=site_http_directives(prefix, self.web_port, self.intake_port),
                 static_port=self.static_port,
                 proxy_port=self.proxy_port,
                 proxy_rules=PROXY_RULES,
@@ -234,9 +249,14 @@ class Stack:
         )
         return [int(line) for line in result.stdout.split() if line.isdigit()]
 
+    def web_groups(self) -> tuple[str, ...]:
+        """The CPU meter's names of the web processes."""
+        return ("gunicorn", "gunicorn-intake")
+
     def cpu_meter(self, *names: str) -> CpuMeter:
         groups = {
             "gunicorn": lambda: process_tree(self.process("gunicorn").process.pid),
+            "gunicorn-intake": lambda: process_tree(self.process("gunicorn-intake").process.pid),
             "worker": lambda: process_tree(self.process("worker").process.pid),
             "redis": lambda: [self.process("redis").process.pid],
             "postgres": self.database_backends,
@@ -253,6 +273,7 @@ class Stack:
     def describe_commands(self) -> dict:
         return {
             "web": procfile_command("web"),
+            "intake": procfile_command("intake"),
             "worker": shlex.split(procfile_command("worker"))[0] + " ... (deploy/Procfile)",
         }
 

@@ -93,21 +93,26 @@ def _replace(text: str, replacements: dict[str, str]) -> str:
     return text
 
 
-def _http_part_replacements(prefix: Path, upstream_port: int) -> dict[str, str]:
+def _http_part_replacements(
+    prefix: Path, upstream_port: int, intake_port: int | None = None
+) -> dict[str, str]:
+    """The cache path and the two upstreams' ports (the intake pool's: the web
+    one's unless given)."""
     return {
         "/var/cache/nginx/cardinal": str(prefix / "cache"),
         "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream_port};",
+        "server 127.0.0.1:8001;": f"server 127.0.0.1:{intake_port or upstream_port};",
     }
 
 
-def site_http_directives(prefix: Path, upstream_port: int) -> str:
+def site_http_directives(prefix: Path, upstream_port: int, intake_port: int | None = None) -> str:
     """The http-level part of cardinal.conf (cache and rate-limit zones, maps, log
-    format, upstream) with this run's paths: what the proxy rules need around them."""
+    format, upstreams) with this run's paths: what the proxy rules need around them."""
     text = SITE_CONF.read_text()
     head, found, _ = text.partition("\nserver {")
     if not found:
         raise RuntimeError(f"{SITE_CONF.relative_to(ROOT)} has no server block")
-    return _replace(head, _http_part_replacements(prefix, upstream_port))
+    return _replace(head, _http_part_replacements(prefix, upstream_port, intake_port))
 
 
 def site_conf(
@@ -118,12 +123,13 @@ def site_conf(
     http_port: int,
     https_port: int,
     changes: dict[str, str] | None = None,
+    intake_port: int | None = None,
 ) -> str:
     """cardinal.conf with this run's paths and ports, on 127.0.0.1 only, and the
     test's own `changes` (each shipped text, which must be there, and its stand-in)."""
     cert, key = self_signed_certificate(prefix)
     replacements = {
-        **_http_part_replacements(prefix, upstream_port),
+        **_http_part_replacements(prefix, upstream_port, intake_port),
         "    listen [::]:80;\n": "",
         "    listen [::]:443 ssl http2;\n": "",
         "listen 80;": f"listen 127.0.0.1:{http_port};",
@@ -196,8 +202,10 @@ def shipped_site(
     name: str = "nginx-site",
     logs: Path = ARTIFACTS,
     changes: dict[str, str] | None = None,
+    intake_port: int | None = None,
 ) -> tuple[NginxServer, int, int]:
-    """nginx on the shipped site config (not started), and its HTTP and HTTPS ports."""
+    """nginx on the shipped site config (not started), and its HTTP and HTTPS ports;
+    the intake pool's upstream on `intake_port` (the web one's unless given)."""
     prefix.mkdir(parents=True, exist_ok=True)
     http_port, https_port = free_port(), free_port()
     site = site_conf(
@@ -207,6 +215,7 @@ def shipped_site(
         http_port=http_port,
         https_port=https_port,
         changes=changes,
+        intake_port=intake_port,
     )
     server = NginxServer(prefix, nginx_conf(prefix, site, extra), https_port, env, name, logs)
     return server, http_port, https_port

@@ -154,6 +154,7 @@ class GunicornServer(ProcfileProcess):
     (None: as many as that file says)."""
 
     kind = "web"
+    bind_variable = "GUNICORN_BIND"  # what gives the Procfile's command its address
 
     def __init__(
         self,
@@ -164,7 +165,7 @@ class GunicornServer(ProcfileProcess):
         logs: Path = ARTIFACTS,
     ):
         self.port = port or free_port()
-        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        env = {**env, self.bind_variable: f"127.0.0.1:{self.port}"}
         if workers is not None:
             env["WEB_CONCURRENCY"] = str(workers)
         super().__init__(env, name=name or f"gunicorn-{self.port}", logs=logs)
@@ -187,6 +188,14 @@ class GunicornServer(ProcfileProcess):
 
         wait_until(healthy, 60, interval=0.2, what="gunicorn")
         return self
+
+
+class IntakeGunicornServer(GunicornServer):
+    """The intake form's own gunicorn (the Procfile's "intake", at a lower CPU
+    priority), which the shipped nginx config sends /admissions/ to."""
+
+    kind = "intake"
+    bind_variable = "GUNICORN_INTAKE_BIND"
 
 
 class CeleryWorker(ProcfileProcess):
