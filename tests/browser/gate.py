@@ -1,7 +1,8 @@
 """The quality gate: every public page, opened once at each viewport and measured.
 
-PAGES lists the public pages. To check another page, add one line; a page that
-needs a visitor's action first (sending the intake form) names it as its step.
+PAGES lists the public pages, each in English and under /es/ in Spanish (every
+guide in both). To check another page, add one line; a page that needs a
+visitor's action first (sending the intake form) names it as its step.
 walk_the_site() opens each page at PHONE and DESKTOP with the shipped guides
 loaded, runs every checker on it, saves a full-page screenshot as
 test-artifacts/screenshots/<name>-<viewport>.png and keeps the HTML as served
@@ -28,7 +29,13 @@ from tests.browser.checkers import (
     wide_elements,
 )
 from tests.browser.conftest import DESKTOP, PHONE, save_screenshot
-from tests.browser.visitor import new_tab, send_empty_form, send_filled_form
+from tests.browser.visitor import (
+    new_tab,
+    send_empty_form,
+    send_empty_form_in_spanish,
+    send_filled_form,
+    send_filled_form_in_spanish,
+)
 
 LANDMARKS = ("banner", "main", "contentinfo")
 
@@ -58,7 +65,14 @@ PAGES = [
     Page("es-home", "/es/"),
     Page("es-medications", "/es/medications/"),
     Page("es-medications-naltrexone", "/es/medications/naltrexone/"),
+    *(
+        Page(f"es-medications-{slug}", f"/es/medications/{slug}/")
+        for slug in SHIPPED_GUIDES
+        if slug != "naltrexone"
+    ),
     Page("es-admissions", "/es/admissions/"),
+    Page("es-admissions-errors", "/es/admissions/", step=send_empty_form_in_spanish),
+    Page("es-admissions-thanks", "/es/admissions/", step=send_filled_form_in_spanish),
     Page("es-privacy", "/es/privacy/"),
     Page("es-editorial-policy", "/es/editorial-policy/"),
     Page("es-crisis", "/es/crisis/"),

@@ -1,38 +1,88 @@
-"""Keyboard alone: the intake form from first field to thanks page, the guide's contents and FAQ.
+"""Keyboard alone: the intake form from first field to thanks page (in English and in
+Spanish), the guide's contents and FAQ.
 
 Every step here is a key press: Tab, Shift+Tab, Enter, Space, arrows and typing.
 """
 
 import re
+from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import expect
 
+from admissions import consent
 from admissions.models import Intake
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.visitor import focus_ring, is_focused, new_tab, tab_to
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_fill_time")]
 
-# The intake form's stops for Tab, in order: one per radio group, one per checkbox.
-FORM_STOPS = [
-    "#id_first_name",
-    "#id_phone",
-    "#id_contact_method_0",
-    "#id_best_time_0",
-    "#id_voicemail_ok_0",
-    "#id_who_needs_help_0",
-    "#id_email",
-    "#id_state",
-    *(f"#id_substances_{index}" for index in range(7)),
-    "#id_insurance_provider",
-    "#id_insurance_member_id",
-    "#id_message",
-    "#id_consent",
-    "link: privacy notice",
-    "button: Request my callback",
+
+# The intake form's stops for Tab, in order: one per radio group (its chosen radio once
+# one is chosen: the page's language for the call), one per checkbox. English, then Spanish.
+def form_stops(language: str, privacy_link: str, button: str) -> list[str]:
+    return [
+        "#id_first_name",
+        "#id_phone",
+        "#id_contact_method_0",
+        "#id_best_time_0",
+        "#id_voicemail_ok_0",
+        "#id_who_needs_help_0",
+        "#id_language_0" if language == "en" else "#id_language_1",
+        "#id_email",
+        "#id_state",
+        *(f"#id_substances_{index}" for index in range(7)),
+        "#id_insurance_provider",
+        "#id_insurance_member_id",
+        "#id_message",
+        "#id_consent",
+        f"link: {privacy_link}",
+        f"button: {button}",
+    ]
+
+
+@dataclass(frozen=True)
+class Journey:
+    """What the keyboard journey reads in one language of the form."""
+
+    language: str
+    path: str
+    privacy_link: str
+    button: str
+    summary_title: str  # the error summary's heading, with every required answer missing
+    first_error: str  # its first link: the first name's question and what is wrong
+    thanks: str
+    thanks_path: str
+
+    @property
+    def stops(self) -> list[str]:
+        return form_stops(self.language, self.privacy_link, self.button)
+
+
+JOURNEYS = [
+    Journey(
+        language="en",
+        path="/admissions/",
+        privacy_link="privacy notice",
+        button="Request my callback",
+        summary_title="Please check 7 answers",
+        first_error="First name: Enter your first name, or any name we can call you by.",
+        thanks="Thank you. We received your request.",
+        thanks_path="/admissions/thanks/",
+    ),
+    Journey(
+        language="es",
+        path="/es/admissions/",
+        privacy_link="aviso de privacidad",
+        button="Pedir mi llamada",
+        summary_title="Revise 7 respuestas",
+        first_error="Nombre: Escriba su nombre, o cualquier nombre con el que podamos llamarle.",
+        thanks="Gracias. Recibimos su solicitud.",
+        thanks_path="/es/admissions/thanks/",
+    ),
 ]
 
+FORM_STOPS = JOURNEYS[0].stops
 # The questions that need an answer, in the order of the error summary's links.
 REQUIRED = [*FORM_STOPS[:6], "#id_consent"]
 
@@ -91,30 +141,35 @@ def describing_element(field):
     return field
 
 
-def test_intake_form_is_completed_and_sent_with_the_keyboard_alone(browser, site_url):
+@pytest.mark.parametrize("journey", JOURNEYS, ids=[journey.language for journey in JOURNEYS])
+def test_intake_form_is_completed_and_sent_with_the_keyboard_alone(browser, site_url, journey):
     with keyboard_tab(browser, PHONE) as tab:
-        tab.goto(site_url + "/admissions/")
+        tab.goto(site_url + journey.path)
+        assert tab.locator("html").get_attribute("lang") == journey.language
 
         # Tab order: every question in the order it is asked, each with a visible focus
         # that the call button never covers.
         tab_to(tab, tab.locator("#id_first_name"), limit=30)
         assert_focus_shows(tab, "#id_first_name")
         stops = ["#id_first_name"]
-        for _ in FORM_STOPS[1:]:
+        for _ in journey.stops[1:]:
             tab.keyboard.press("Tab")
             stops.append(tab.evaluate(FOCUSED))
             assert_focus_shows(tab, stops[-1])
-        assert stops == FORM_STOPS
+        assert stops == journey.stops
 
-        # Sent empty: the error summary takes focus and lists each question to answer.
+        # Sent empty: the error summary takes focus and lists each question to answer,
+        # in the page's language.
         with tab.expect_navigation():
             tab.keyboard.press("Enter")
         summary = tab.locator("[data-error-summary]")
         expect(summary).to_be_focused()
         assert_focus_shows(tab, "the error summary")
         assert tab.evaluate(IN_FULL_VIEW, "[data-error-summary]"), "all of the summary is in view"
+        expect(summary.get_by_role("heading")).to_have_text(journey.summary_title)
         links = summary.get_by_role("link")
         assert [link.get_attribute("href") for link in links.all()] == REQUIRED
+        expect(links.first).to_have_text(journey.first_error)
 
         # Each link in the summary moves focus to its question, which says what is wrong.
         for index, link in enumerate(links.all()):
@@ -154,13 +209,12 @@ def test_intake_form_is_completed_and_sent_with_the_keyboard_alone(browser, site
         tab.keyboard.press("Space")
         tab_to(tab, tab.locator("#id_consent"))
         tab.keyboard.press("Space")
-        tab_to(tab, tab.get_by_role("button", name="Request my callback"))
+        tab_to(tab, tab.get_by_role("button", name=journey.button))
         with tab.expect_navigation():
             tab.keyboard.press("Enter")
-        expect(tab).to_have_url(re.compile(r"/admissions/thanks/$"))
-        expect(tab.get_by_role("heading", level=1)).to_have_text(
-            "Thank you. We received your request."
-        )
+        expect(tab).to_have_url(re.compile(re.escape(journey.thanks_path) + "$"))
+        assert tab.locator("html").get_attribute("lang") == journey.language
+        expect(tab.get_by_role("heading", level=1)).to_have_text(journey.thanks)
         reference = tab.locator("[data-reference]").inner_text()
 
     intake = Intake.objects.get(reference=reference)
@@ -169,6 +223,8 @@ def test_intake_form_is_completed_and_sent_with_the_keyboard_alone(browser, site
     assert intake.voicemail_ok is True
     assert intake.who_needs_help == "self"
     assert intake.substances == "alcohol"
+    assert intake.language == journey.language  # the page's, left as it was chosen
+    assert intake.consent.wording_version == consent.CURRENT_VERSIONS[journey.language]
 
 
 # Where focus is against a heading: after it, and before the next section's.

@@ -81,3 +81,28 @@ def send_filled_form(page) -> None:
     fill_form(page, phone="(415) 555-2671")
     page.get_by_role("button", name="Request my callback").click()
     page.wait_for_url(re.compile(r"/admissions/thanks/$"))
+
+
+def fill_form_in_spanish(page, phone: str) -> None:
+    """Answer the Spanish intake form's questions (/es/admissions/)."""
+    page.get_by_role("textbox", name=re.compile(r"^Nombre")).fill("Rosalind")
+    page.get_by_role("textbox", name="Número de teléfono").fill(phone)
+    page.get_by_role("radio", name="Mensaje de texto", exact=True).check()
+    page.get_by_role("radio", name="Al final de la tarde (de 17:00 a 20:00)").check()
+    page.get_by_role("radio", name="Sí", exact=True).check()
+    page.get_by_role("radio", name="Un ser querido").check()
+    page.get_by_role("checkbox", name="Alcohol", exact=True).check()
+    page.get_by_label("Acepto que Cardinal Recovery").check()
+
+
+def send_empty_form_in_spanish(page) -> None:
+    """Send the Spanish intake form without an answer: it comes back with its errors."""
+    page.get_by_role("button", name="Pedir mi llamada").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+
+
+def send_filled_form_in_spanish(page) -> None:
+    """Send the Spanish intake form answered: the Spanish thanks page follows."""
+    fill_form_in_spanish(page, phone="(415) 555-2671")
+    page.get_by_role("button", name="Pedir mi llamada").click()
+    page.wait_for_url(re.compile(r"/es/admissions/thanks/$"))
