@@ -7,13 +7,21 @@
     return;
   }
 
+  // The page's words (data-counter-text, data-sending-text) and numbers, in its language.
+  var language = document.documentElement.lang || "en";
+  var number = function (value) {
+    return value.toLocaleString(language === "es" ? "es" : "en-US");  // "1000", as the page says
+  };
+  var counterText = form.getAttribute("data-counter-text") || "Up to {max} characters: {left} left.";
+  var sendingText = form.getAttribute("data-sending-text") || "Sending…";
+
   var message = form.querySelector("textarea[maxlength]");
   var help = message && document.getElementById(message.id + "_helptext");
   if (message && help) {
     var max = parseInt(message.getAttribute("maxlength"), 10);
     var update = function () {
       var left = max - message.value.length;
-      help.textContent = "Up to " + max.toLocaleString("en-US") + " characters: " + left.toLocaleString("en-US") + " left.";
+      help.textContent = counterText.replace("{max}", number(max)).replace("{left}", number(left));
     };
     message.addEventListener("input", update);
     update();
@@ -30,7 +38,7 @@
     sending = true;
     if (button) {
       button.setAttribute("aria-disabled", "true");
-      button.textContent = "Sending…";
+      button.textContent = sendingText;
     }
   });
   // Coming back to the page (the back button) makes the form usable again.
