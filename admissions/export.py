@@ -31,6 +31,7 @@ EXPORT_COLUMNS = [
     ("best_time", "Best time"),
     ("voicemail_ok", "Voicemail OK"),
     ("contact_method", "Preferred contact"),
+    ("language", "Language for the call"),
     ("state", "State"),
     ("first_contacted_at", "First contacted"),
 ]
@@ -82,7 +83,7 @@ def intake_export_csv(*, intakes: QuerySet, user: "User", include_personal: bool
                 value = ""
             elif name == "assigned_to":
                 value = intake.assigned_to.get_username() if intake.assigned_to else ""
-            elif name in {"status", "who_needs_help", "best_time", "contact_method"}:
+            elif name in {"status", "who_needs_help", "best_time", "contact_method", "language"}:
                 value = getattr(intake, f"get_{name}_display")()
             elif name == "substances":
                 value = "; ".join(intake.substance_labels())

@@ -3,13 +3,15 @@ have the languages they speak on their staff profile, and a Spanish intake goes 
 a Spanish speaker on duty first, or says "Spanish speaker needed" where it falls
 back; the admin list filters by language and the overview reports per language."""
 
+import csv
+import io
 import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from admissions import consent, overview, services
+from admissions import consent, export, overview, services
 from admissions.models import ConsentRecord, Intake, IntakeActivity, NavigatorState
 from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
 from tests.admissions.helpers import (
@@ -350,6 +352,18 @@ def test_the_intake_page_shows_the_language_of_the_call(client, supervisor, make
     html = client.get(change_url(intake)).content.decode()
     shown = r'Language for the call:</label>\s*<div class="readonly">Spanish</div>'
     assert re.search(shown, html)
+
+
+def test_the_csv_export_gives_the_language_of_the_call(supervisor, make_intake):
+    make_intake(language="es", phone=phone(1))
+    make_intake(phone=phone(2))
+    out = io.StringIO()
+    export.intake_export_csv(
+        intakes=Intake.objects.all(), user=supervisor, include_personal=False, out=out
+    )
+    [header, *rows] = list(csv.reader(io.StringIO(out.getvalue())))
+    column = header.index("Language for the call")
+    assert sorted(row[column] for row in rows) == ["English", "Spanish"]
 
 
 # --- The overview ---------------------------------------------------------------------------
