@@ -914,7 +914,8 @@ class StaffUserAdmin(UserAdmin):
 
     actions = ["deactivate"]
     inlines = [StaffProfileInline]
-    list_display = [*UserAdmin.list_display, "languages_spoken"]
+    # UserAdmin's columns, then the languages.
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "languages_spoken"]
     list_select_related = ["navigator_state"]
 
     def get_inline_instances(self, request, obj=None):
