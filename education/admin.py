@@ -28,24 +28,35 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import override as translation_override
 
 from education.models import (
     CHANGE_SUMMARY_MAX_LENGTH,
     FAQ,
     FINGERPRINTED_FIELDS,
+    ROW_TEXT_FIELDS,
     Condition,
     Guide,
     GuideQuerySet,
+    GuideTranslation,
     ReviewerProfile,
     Source,
     SourceQuerySet,
     Testimonial,
+    TranslationFAQ,
     is_medical_reviewer,
     page_prefetches,
     review_cutoff,
 )
-from education.services import guide_change_record, guide_render, guide_review_sign_off
-from education.views import guide_page_context
+from education.services import (
+    guide_change_record,
+    guide_render,
+    guide_review_sign_off,
+    translation_change_record,
+    translation_render,
+    translation_review_sign_off,
+)
+from education.views import guide_page_context, prefetch_page
 
 PUBLISH_PERMISSION = "education.publish_guide"
 APPROVE_TESTIMONIAL_PERMISSION = "education.approve_testimonial"
@@ -515,6 +526,7 @@ class SourceAdmin(admin.ModelAdmin):
         "year",
         "url",
         "doi",
+        "language",
         "link_check",
         "used_in",
         "updated_at",
@@ -681,3 +693,266 @@ class TestimonialAdmin(admin.ModelAdmin):
                 "medical reviewer approves it again.",
                 messages.WARNING,
             )
+
+
+class TranslationFAQInline(admin.StackedInline):
+    model = TranslationFAQ
+    formfield_overrides = MARKDOWN_FIELDS
+    extra = 0
+    fields = ["question", "answer", "order"]
+
+
+class GuideTranslationAdminForm(forms.ModelForm):
+    made_from_current = forms.BooleanField(
+        label="Checked against the English guide as it reads now",
+        required=False,
+        help_text="Tick it once the translation says what the English guide says today: "
+        "its page stops saying 'En revisión' (the English changed after the translation). "
+        "A review signed off before no longer covers it.",
+    )
+    change_summary = forms.CharField(
+        label="What changed (public, one line, in the translation's language)",
+        max_length=CHANGE_SUMMARY_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Shown on the translated page under its change log, dated today.",
+    )
+
+    class Meta:
+        model = GuideTranslation
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+    can_publish = False
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        was = self.instance.status if self.instance.pk else None
+        if status == Guide.Status.PUBLISHED and was != status and not self.can_publish:
+            raise forms.ValidationError(
+                "Only a medical reviewer can publish a translation. Set it to 'In review' instead."
+            )
+        return status
+
+
+@admin.register(GuideTranslation)
+class GuideTranslationAdmin(admin.ModelAdmin):
+    """A guide's translation: its own text, FAQ and change log, and its own medical
+    review, signed off here as a guide's is (the same permission). The English
+    guide's review never covers it."""
+
+    form = GuideTranslationAdminForm
+    formfield_overrides = MARKDOWN_FIELDS
+    inlines = [TranslationFAQInline]
+    list_display = ["title", "guide", "language", "status", "english_version", "review_status"]
+    list_filter = ["language", "status"]
+    list_select_related = ["guide", "last_review"]
+    search_fields = ["title", "medication", "guide__slug"]
+    readonly_fields = [
+        "preview_link",
+        "english_version",
+        "source_fingerprint",
+        "published_at",
+        "review_status",
+        "review_history",
+        "content_updated_on",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["guide", "language", "title", "medication", "description"]}),
+        (
+            "Status, English version and medical review",
+            {
+                "fields": [
+                    "preview_link",
+                    "status",
+                    "published_at",
+                    "english_version",
+                    "source_fingerprint",
+                    "made_from_current",
+                    "review_status",
+                    "review_history",
+                ]
+            },
+        ),
+        (
+            "For the comparison table (the cells the English guide's row has)",
+            {"fields": list(ROW_TEXT_FIELDS)},
+        ),
+        ("Content", {"fields": ["summary", "overdose_signs", "body"]}),
+        ("What changed", {"fields": ["change_summary"]}),
+        ("Record", {"fields": ["content_updated_on", "created_at", "updated_at"]}),
+    ]
+
+    def can_publish(self, request) -> bool:
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published and not self.can_publish(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published and not self.can_publish(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = cast(
+            type[GuideTranslationAdminForm], super().get_form(request, obj, change, **kwargs)
+        )
+        form.can_publish = self.can_publish(request)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("made_from_current"):
+            obj.source_fingerprint = obj.guide.content_fingerprint
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        translation_render(translation=form.instance)
+        if summary := form.cleaned_data.get("change_summary"):
+            translation_change_record(
+                translation=form.instance, summary=summary, author=request.user
+            )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_sign_off_review": is_medical_reviewer(request.user),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="English version")
+    def english_version(self, text):
+        if text.pk is None:
+            return "-"
+        if not text.source_fingerprint:
+            return "Not stamped: which English version it translates is unknown."
+        if text.is_outdated:
+            return "Outdated: the English guide changed after this translation ('En revisión')."
+        return "Current: made from the English guide as it reads now."
+
+    @admin.display(description="Medical review of this translation")
+    def review_status(self, text):
+        if text.pk is None or text.last_review is None:
+            return "Never reviewed"
+        review = text.last_review
+        signed = f"{review.reviewer_display}, {review.signed_on:%Y-%m-%d}"
+        state = text.review_state
+        if state == Guide.ReviewState.CHANGED:
+            return f"Changed since its last review ({signed})"
+        if text.is_outdated:
+            return f"Not shown: the English guide changed since ({signed})"
+        if state == Guide.ReviewState.OVERDUE:
+            return f"Overdue: reviewed by {signed}"
+        return f"Valid: reviewed by {signed}"
+
+    @admin.display(description="Review history (never edited)")
+    def review_history(self, text):
+        reviews = list(text.reviews.all()) if text.pk else []
+        if not reviews:
+            return "No medical review of this translation yet."
+        return format_html(
+            "<table><thead><tr><th>Signed</th><th>Reviewer</th><th>Fingerprint</th>"
+            "<th>Matches the translation now</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                (
+                    (
+                        timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
+                        review.reviewer_display,
+                        review.fingerprint[:12],
+                        "yes" if review.fingerprint == text.content_fingerprint else "no",
+                    )
+                    for review in reviews
+                ),
+            ),
+        )
+
+    @admin.display(description="Preview")
+    def preview_link(self, text):
+        if text.pk is None:
+            return "Save the translation to preview it."
+        url = reverse("admin:education_guidetranslation_preview", args=[text.pk])
+        link = '<a href="{}" target="_blank">Preview this translation as saved</a>'
+        return format_html(link, url)
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        sign_off = self.admin_site.admin_view(self.sign_off_view)
+        return [
+            path("<int:object_id>/preview/", preview, name="education_guidetranslation_preview"),
+            path("<int:object_id>/sign-off/", sign_off, name="education_guidetranslation_sign_off"),
+            *super().get_urls(),
+        ]
+
+    def _translation(self, object_id) -> GuideTranslation:
+        return get_object_or_404(
+            GuideTranslation.objects.select_related("last_review", "guide__condition"),
+            pk=object_id,
+        )
+
+    def sign_off_view(self, request, object_id):
+        """Show what a sign-off of the translation covers (GET) and record it (POST);
+        medical reviewers only, as for a guide."""
+        if not is_medical_reviewer(request.user):
+            raise PermissionDenied
+        text = self._translation(object_id)
+        change_url = reverse("admin:education_guidetranslation_change", args=[text.pk])
+        if request.method == "POST":
+            try:
+                review = translation_review_sign_off(
+                    translation=text,
+                    reviewer=request.user,
+                    seen_fingerprint=request.POST.get("fingerprint", ""),
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return redirect(request.path)
+            self.log_change(request, text, "Signed off the medical review of the translation.")
+            self.message_user(
+                request,
+                f"You signed off the medical review of “{text}” as {review.reviewer_display}. "
+                "The page says so until its text changes, or the English guide does.",
+                messages.SUCCESS,
+            )
+            return redirect(change_url)
+        profile = ReviewerProfile.objects.filter(user=request.user).first()
+        if profile is None:
+            profile_url = reverse("admin:education_reviewerprofile_add")
+        else:
+            profile_url = reverse("admin:education_reviewerprofile_change", args=[profile.pk])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Sign off the medical review of a translation",
+            "opts": self.opts,
+            "original": text,
+            "text": text,
+            "change_url": change_url,
+            "preview_url": reverse("admin:education_guidetranslation_preview", args=[text.pk]),
+            "review_status": self.review_status(text),
+            "english_version": self.english_version(text),
+            "fingerprint": text.current_fingerprint(),
+            "profile": profile if profile is not None and profile.is_complete else None,
+            "profile_url": profile_url,
+        }
+        return TemplateResponse(request, "admin/education/guidetranslation/sign_off.html", context)
+
+    def preview_view(self, request, object_id):
+        """The translated page as visitors would see it, whatever its status, in its
+        language."""
+        text = self._translation(object_id)
+        if not super().has_change_permission(request, text):
+            raise PermissionDenied
+        guide = text.guide
+        prefetch_page(guide, text)
+        with translation_override(text.language):
+            context = {**guide_page_context(guide, text), "preview": True}
+            response = TemplateResponse(request, "education/guide_detail.html", context)
+            response.render()
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response

@@ -22,10 +22,22 @@ class EducationConfig(AppConfig):
         Related medications sections listing the guide (or a guide of the condition),
         as does a change of a guide's related list; a save or delete of any row a guide
         page shows, a medical review and a condition included, retires the pages the
-        fast path keeps.
+        fast path keeps. A translation's FAQ is part of what its review covers too;
+        its rows retire the stored pages as the guide's do.
         """
         from education import page_cache, signals
-        from education.models import FAQ, Condition, Guide, GuideReview, Source, Testimonial
+        from education.models import (
+            FAQ,
+            Condition,
+            Guide,
+            GuideReview,
+            GuideTranslation,
+            Source,
+            Testimonial,
+            TranslationChange,
+            TranslationFAQ,
+            TranslationReview,
+        )
 
         retire_pages = page_cache.content_changed_receiver
         return [
@@ -43,8 +55,23 @@ class EducationConfig(AppConfig):
                 (signal, signals.testimonial_changed, Testimonial, f"education.testimonial-{event}")
                 for signal, event in SAVED_OR_DELETED
             ),
+            *(
+                (
+                    signal,
+                    signals.translation_faq_changed,
+                    TranslationFAQ,
+                    f"education.translation-faq-fingerprint-{event}",
+                )
+                for signal, event in SAVED_OR_DELETED
+            ),
             (post_save, signals.listed_guide_changed, Guide, "education.related-guide-saved"),
             (post_delete, signals.listed_guide_deleted, Guide, "education.related-guide-deleted"),
+            (
+                post_delete,
+                signals.translation_deleted,
+                GuideTranslation,
+                "education.translation-deleted",
+            ),
             (post_save, signals.listed_condition_changed, Condition, "education.related-condition"),
             (m2m_changed, signals.related_list_changed, Guide.related.through, "education.related"),
             *(
@@ -54,7 +81,18 @@ class EducationConfig(AppConfig):
                     model,
                     f"education.page-cache.{model._meta.model_name}-{event}",
                 )
-                for model in (Guide, FAQ, Source, Testimonial, GuideReview, Condition)
+                for model in (
+                    Guide,
+                    FAQ,
+                    Source,
+                    Testimonial,
+                    GuideReview,
+                    Condition,
+                    GuideTranslation,
+                    TranslationFAQ,
+                    TranslationChange,
+                    TranslationReview,
+                )
                 for signal, event in SAVED_OR_DELETED
             ),
             (m2m_changed, retire_pages, Guide.related.through, "education.page-cache.related"),

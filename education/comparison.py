@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
-from education.models import Condition, ConditionText, Guide
+from education.models import Condition, ConditionText, Guide, GuideTranslation
 
 TABLE_TEMPLATE = "education/includes/comparison_table.html"
+# The attribute marking a guide's text shown in English on a translated page.
+ENGLISH = mark_safe(' lang="en"')
 
 
 @dataclass
@@ -95,25 +98,77 @@ def table_html(table: Table, **context) -> str:
 
 @dataclass
 class Section:
-    """One condition's part of the guide list (and of the home page's links)."""
+    """One condition's part of the guide list (and of the home page's links), in a
+    language: on a translated page each guide is shown by its published translation
+    (editions), and in English, marked so, without one."""
 
     condition: Condition
     guides: list[Guide] = field(default_factory=list)
     comparison_page: Guide | None = None
+    language: str = "en"
+    editions: dict = field(default_factory=dict)  # guide id: its GuideEdition
+
+    @cached_property
+    def text(self) -> ConditionText:
+        """The condition's texts in the section's language (or in English)."""
+        return self.condition.text_in(self.language)
+
+    @property
+    def lang_attr(self) -> str:
+        """' lang="en"' when the condition's texts are not in the page's language."""
+        return ENGLISH if self.language != "en" and self.text.lang == "en" else ""
+
+    def _shown(self, guide: Guide):
+        """What the page shows of a guide, and ' lang="en"' when it is not in the
+        page's language (a guide not translated), else ''."""
+        edition = self.editions.get(guide.pk)
+        if edition is not None:
+            return edition, ""
+        return guide, (ENGLISH if self.language != "en" else "")
+
+    @cached_property
+    def cards(self) -> list[tuple]:
+        """(what the page shows of the guide, its lang attribute) for each guide card."""
+        return [self._shown(guide) for guide in self.guides]
+
+    @cached_property
+    def comparison_link(self) -> tuple | None:
+        return self._shown(self.comparison_page) if self.comparison_page else None
 
     @cached_property
     def table(self) -> Table:
-        return comparison_table(self.condition, [g for g in self.guides if g.is_medication])
+        shown = [self._shown(guide) for guide in self.guides if guide.is_medication]
+        text = self.text
+        return comparison_table(
+            text if self.language != "en" else self.condition,
+            [guide for guide, _ in shown],
+            row_langs=["en" if lang else "" for _, lang in shown],
+            labels_lang="en" if self.language != "en" and text.lang == "en" else "",
+        )
 
 
-def condition_sections(guides: Iterable[Guide]) -> list[Section]:
+def condition_sections(guides: Iterable[Guide], language: str = "en") -> list[Section]:
     """The conditions that have published guides, in order, each with its guides.
 
     guides: Guide.objects.for_list() (ordered by condition, then position).
+    language: the page's; its published translations are read in one query.
     """
     sections: dict[int, Section] = {}
+    guides = list(guides)
+    editions_by_guide: dict = {}
+    if language != "en":
+        from education.editions import GuideEdition
+
+        by_pk = {guide.pk: guide for guide in guides}
+        for text in GuideTranslation.objects.filter(
+            guide__in=guides, language=language, status=GuideTranslation.Status.PUBLISHED
+        ).only("guide_id", "language", "title", "medication", "description", "row_html"):
+            editions_by_guide[text.guide_id] = GuideEdition(by_pk[text.guide_id], text)
     for guide in guides:
-        section = sections.setdefault(guide.condition_id, Section(condition=guide.condition))
+        section = sections.setdefault(
+            guide.condition_id,
+            Section(condition=guide.condition, language=language, editions=editions_by_guide),
+        )
         section.guides.append(guide)
         if guide.is_comparison and section.comparison_page is None:
             section.comparison_page = guide
@@ -128,10 +183,11 @@ def names_phrase(conditions: Iterable[Condition]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def sections_context() -> dict:
+def sections_context(language: str = "en") -> dict:
     """What the guide list and the home page show of the guides: the sections of
-    the published guides (one query) and the conditions they are for, in words."""
-    sections = condition_sections(Guide.objects.for_list())
+    the published guides (one query; a translated page, one more) and the
+    conditions they are for, in words."""
+    sections = condition_sections(Guide.objects.for_list(), language)
     return {
         "sections": sections,
         "conditions_phrase": names_phrase(section.condition for section in sections),

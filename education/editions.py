@@ -15,22 +15,24 @@ from django.utils.translation import gettext
 from education.models import ROW_TEXT_FIELDS, ConditionText, Guide, GuideTranslation
 
 # What the translation's row holds instead of the English guide's, as the page reads it.
-TRANSLATED_ATTRIBUTES = (
-    "title",
-    "medication",
-    "description",
-    *ROW_TEXT_FIELDS,
-    "summary_html",
-    "body_html",
-    "overdose_signs_html",
-    "toc",
-    "row_html",
-    "faqs_html",
-    "sources_html",
-    "related_html",
-    "json_ld_parts",
-    "content_updated_on",
-    "content_fingerprint",
+TRANSLATED_ATTRIBUTES = frozenset(
+    (
+        "title",
+        "medication",
+        "description",
+        *ROW_TEXT_FIELDS,
+        "summary_html",
+        "body_html",
+        "overdose_signs_html",
+        "toc",
+        "row_html",
+        "faqs_html",
+        "sources_html",
+        "related_html",
+        "json_ld_parts",
+        "content_updated_on",
+        "content_fingerprint",
+    )
 )
 
 
@@ -63,11 +65,13 @@ class GuideEdition:
         self.guide = guide
         self.translation = text
         self.language = text.language
-        for name in TRANSLATED_ATTRIBUTES:
-            setattr(self, name, getattr(text, name))
 
     def __getattr__(self, name):
-        # Only called for what the instance lacks: the English guide's attributes.
+        # Only called for what the instance and class lack: the translation's texts,
+        # else the English guide's attributes. Read when asked, so a list that reads
+        # the translations' titles only loads those.
+        if name in TRANSLATED_ATTRIBUTES:
+            return getattr(self.__dict__["translation"], name)
         return getattr(self.__dict__["guide"], name)
 
     def get_absolute_url(self) -> str:

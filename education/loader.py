@@ -573,8 +573,8 @@ def check_translations(
         )
         if problems:
             raise ContentError(f"{path}: {'; '.join(problems.values())}")
-        if problems := section_problems(entry.values["body"], kind, entry.language):
-            raise ContentError(f"{path}: {'; '.join(problems)}")
+        if issues := section_problems(entry.values["body"], kind, entry.language):
+            raise ContentError(f"{path}: {'; '.join(issues)}")
         counts = (len(entry.values["summary"].splitlines()), len(entry.faqs))
         if counts[0] != english_counts[0]:
             raise ContentError(

@@ -1,15 +1,22 @@
 """Structured data (schema.org JSON-LD) for the guide pages."""
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
+from django.utils.translation import gettext
 
+from cardinal.i18n import CONTENT_LANGUAGES
 from cardinal.lib.jsonld import ORGANIZATION_NAME, clinic_logo
-from education.models import FAQ, Condition, Guide, Source
+from education.models import FAQ, Condition, ConditionText, Guide, Source
+
+if TYPE_CHECKING:
+    from education.editions import GuideEdition
 
 
-def _breadcrumbs(guide: Guide, site_url: str) -> dict:
+def _breadcrumbs(guide: "Guide | GuideEdition", site_url: str) -> dict:
     trail = [
-        ("Home", site_url + reverse("home")),
-        ("Medication guides", site_url + reverse("education:guide-list")),
+        (gettext("Home"), site_url + reverse("home")),
+        (gettext("Medication guides"), site_url + reverse("education:guide-list")),
         (guide.medication, site_url + guide.get_absolute_url()),
     ]
     return {
@@ -21,7 +28,7 @@ def _breadcrumbs(guide: Guide, site_url: str) -> dict:
     }
 
 
-def condition_structured_data(condition: Condition) -> dict:
+def condition_structured_data(condition: Condition | ConditionText) -> dict:
     """The condition a guide is for, as schema.org names it."""
     node = {"@type": "MedicalCondition", "name": condition.title}
     if condition.short_name:
@@ -29,7 +36,7 @@ def condition_structured_data(condition: Condition) -> dict:
     return node
 
 
-def _about(guide: Guide) -> list[dict]:
+def _about(guide: "Guide | GuideEdition") -> list[dict]:
     """What the page is about: its medicine (a comparison page compares several, so
     none) and the condition it is for."""
     drug = [] if guide.is_comparison else [{"@type": "Drug", "name": guide.medication}]
@@ -54,12 +61,15 @@ def question_structured_data(faq: FAQ) -> dict:
     }
 
 
-def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
-    """MedicalWebPage, FAQPage and BreadcrumbList for one guide.
+def guide_structured_data(guide: "Guide | GuideEdition", *, site_url: str) -> dict:
+    """MedicalWebPage, FAQPage and BreadcrumbList for one guide, in the page's language.
 
     Expects the guide loaded for its page (its changes prefetched, its last review
-    selected); its questions and citations are the lists stored on it. `reviewedBy`
-    and `lastReviewed` appear only while the content still matches the last review.
+    selected), or what a translated page shows of it (editions.GuideEdition: its
+    name, description, questions and review are the translation's, and the page is
+    based on the English one); its questions and citations are the lists stored on
+    it. `reviewedBy` and `lastReviewed` appear only while the content still matches
+    the last review.
     """
     url = site_url + guide.get_absolute_url()
     page = {
@@ -68,7 +78,8 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
         "url": url,
         "name": guide.title,
         "description": guide.description,
-        "inLanguage": "en-US",
+        # A guide not translated is English on every page; a translation is in its own.
+        "inLanguage": CONTENT_LANGUAGES[getattr(guide, "language", "en")],
         "about": _about(guide),
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
         "publisher": {
@@ -80,6 +91,10 @@ def guide_structured_data(guide: Guide, *, site_url: str) -> dict:
         # The parts from its sources and FAQs are stored with the guide (guide_render).
         "citation": guide.json_ld_parts.get("citation", []),
     }
+    if english_url := getattr(guide, "english_url", ""):
+        english = site_url + english_url
+        page["isBasedOn"] = english
+        page["translationOfWork"] = {"@id": f"{english}#page"}
     # Dates of the content (its change log), never of the row: a fresh install's
     # load is no news to a reader.
     if published_on := guide.first_published_on:

@@ -7,7 +7,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -304,7 +304,7 @@ def translation_texts(text: GuideTranslation, faqs=None) -> list[str]:
     ]
 
 
-def translated_table_rows(condition: Condition, language: str) -> list[tuple[Guide, object, str]]:
+def translated_table_rows(condition: Condition, language: str) -> list[tuple[Guide, Any, str]]:
     """The rows of a condition's comparison table on a page in `language`: each
     medication with what the page shows of it (its published translation, else the
     English guide) and the language of its cells ('' when the page's)."""
@@ -315,7 +315,7 @@ def translated_table_rows(condition: Condition, language: str) -> list[tuple[Gui
             guide__in=rows, language=language, status=GuideTranslation.Status.PUBLISHED
         )
     }
-    shown = []
+    shown: list[tuple[Guide, Any, str]] = []
     for row in rows:
         text = translated.get(row.pk)
         if text is not None:
@@ -431,8 +431,8 @@ def translation_review_sign_off(
     profile = ReviewerProfile.objects.filter(user=reviewer).first()
     if profile is None or not profile.is_complete:
         raise ValidationError(NO_PROFILE)
-    text = GuideTranslation.objects.select_for_update().select_related("guide__condition")
-    text = text.get(pk=translation.pk)
+    rows = GuideTranslation.objects.select_for_update().select_related("guide__condition")
+    text = rows.get(pk=translation.pk)
     fingerprint = text.current_fingerprint()
     if seen_fingerprint is not None and seen_fingerprint != fingerprint:
         raise ValidationError(CHANGED_WHILE_READING)

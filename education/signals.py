@@ -12,6 +12,15 @@ def faq_changed(sender, instance, **kwargs) -> None:
         guide.refresh_content_fingerprint()
 
 
+def translation_faq_changed(sender, instance, **kwargs) -> None:
+    """A translated FAQ is part of what its translation's review covers."""
+    from education.models import GuideTranslation
+
+    text = GuideTranslation.objects.filter(pk=instance.translation_id).first()
+    if text is not None:
+        text.refresh_content_fingerprint()
+
+
 def source_changed(sender, instance, **kwargs) -> None:
     """A cited source is part of what each citing guide's review covers, and of the
     Sources section stored on it."""
@@ -19,6 +28,7 @@ def source_changed(sender, instance, **kwargs) -> None:
 
     for guide in Guide.objects.filter(citations__source=instance).distinct():
         guide.refresh_content_fingerprint()
+    # The translations citing it are rendered again there, their fingerprints with them.
     guide_sources_refresh(source=instance)
 
 
@@ -73,3 +83,12 @@ def listed_condition_changed(sender, instance, **kwargs) -> None:
     from education.services import guides_related_refresh
 
     guides_related_refresh(guides=Guide.objects.filter(related__condition=instance).distinct())
+
+
+def translation_deleted(sender, instance, **kwargs) -> None:
+    """A deleted translation's guide is named in English again on the translated
+    pages that list it, and in its comparison table."""
+    from education.services import guides_related_refresh, translated_comparison_pages_refresh
+
+    guides_related_refresh(guides=Guide.objects.filter(related=instance.guide_id))
+    translated_comparison_pages_refresh()

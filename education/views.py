@@ -15,12 +15,14 @@ from django.db.models import Count, Max, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
 from cardinal.lib.jsonld import json_ld
 from education.comparison import sections_context
-from education.models import Guide, page_prefetches
+from education.editions import GuideEdition
+from education.models import Guide, GuideTranslation, page_prefetches
 from education.page_cache import cacheable
 from education.seo import guide_structured_data
 
@@ -36,6 +38,8 @@ class _RequestMemo:
     list_stamp: dict[str, Any] | None = None
     guide_slug: str | None = None
     guide: Guide | None = None
+    translation_read: bool = False
+    translation: GuideTranslation | None = None
 
 
 def _memo(request: HttpRequest) -> _RequestMemo:
@@ -66,8 +70,13 @@ def _list_last_modified(request: HttpRequest):
 @public_page
 @condition(etag_func=_list_etag, last_modified_func=_list_last_modified)
 def guide_list(request: HttpRequest) -> HttpResponse:
-    # One section per condition, each with its guides and its comparison table.
-    return render(request, "education/guide_list.html", sections_context())
+    # One section per condition, each with its guides and its comparison table, in
+    # the page's language (a translation's save moves its guide's updated_at).
+    return render(request, "education/guide_list.html", sections_context(_language(request)))
+
+
+def _language(request: HttpRequest) -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
@@ -81,39 +90,93 @@ def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
             .first()
         )
         memo.guide_slug = slug
+        memo.translation_read = False
     return memo.guide
 
 
-def _guide_etag(request: HttpRequest, slug: str) -> str | None:
+def _published_translation(request: HttpRequest, guide: Guide) -> GuideTranslation | None:
+    """The guide's published translation into the page's language (None on an
+    English page, or without one): one more query, on a translated page only."""
+    memo = _memo(request)
+    if not memo.translation_read:
+        language = _language(request)
+        memo.translation = None
+        if language != settings.LANGUAGE_CODE:
+            memo.translation = (
+                GuideTranslation.objects.filter(
+                    guide=guide, language=language, status=GuideTranslation.Status.PUBLISHED
+                )
+                .select_related("last_review")
+                .first()
+            )
+            if memo.translation is not None:
+                memo.translation.guide = guide
+        memo.translation_read = True
+    return memo.translation
+
+
+def _shown(request: HttpRequest, slug: str) -> tuple[Guide | None, Any]:
+    """The guide, and what its page shows of it: its translation or itself."""
     guide = _published_guide(request, slug)
+    if guide is None:
+        return None, None
+    text = _published_translation(request, guide)
+    return guide, (text if text is not None else guide)
+
+
+def _guide_etag(request: HttpRequest, slug: str) -> str | None:
+    guide, shown = _shown(request, slug)
     if guide is None:
         return None
     review = f"{guide.last_review_id or 0}-{guide.review_state}"
-    return f"guide-{guide.pk}-{guide.updated_at.timestamp():.6f}-{review}"
+    etag = f"guide-{guide.pk}-{guide.updated_at.timestamp():.6f}-{review}"
+    if shown is not guide:
+        etag += f"-t{shown.pk}-{shown.last_review_id or 0}-{shown.review_state}"
+        etag += f"-{shown.updated_at.timestamp():.6f}-{int(shown.is_outdated)}"
+    return etag
 
 
 def _guide_last_modified(request: HttpRequest, slug: str):
-    guide = _published_guide(request, slug)
+    guide, shown = _shown(request, slug)
     if guide is None:
         return None
-    changes = [guide.updated_at]
-    if guide.last_review is not None:
-        changes.append(guide.last_review.signed_at)
-    due = guide.review_due_at
-    if due is not None and guide.review_state == Guide.ReviewState.OVERDUE:
+    changes = [guide.updated_at, shown.updated_at]
+    if shown.last_review is not None:
+        changes.append(shown.last_review.signed_at)
+    due = shown.review_due_at
+    if due is not None and shown.review_state == Guide.ReviewState.OVERDUE:
         changes.append(due)
     return max(changes)
 
 
-def guide_page_context(guide: Guide) -> dict:
-    """Context of the guide template; the guide must have its page prefetches."""
-    canonical_url = settings.SITE_URL + guide.get_absolute_url()
-    return {
-        "guide": guide,
+def prefetch_page(guide: Guide, text: GuideTranslation | None) -> None:
+    """Read what the page shows beyond its rows: the guide's testimonials and the
+    change log of the guide, or of its translation on a translated page."""
+    if text is None:
+        prefetch_related_objects([guide], *page_prefetches())
+        return
+    testimonials = [p for p in page_prefetches() if p.prefetch_to == "shown_testimonials"]
+    prefetch_related_objects([guide], *testimonials)
+    prefetch_related_objects([text], "changes")
+
+
+def guide_page_context(guide: Guide, text: GuideTranslation | None = None) -> dict:
+    """Context of the guide template; the guide must have its page prefetches.
+
+    text: the guide's translation into the page's language, shown instead of the
+    English texts (with its own review, FAQ, sources, related links and change log)."""
+    page = guide if text is None else GuideEdition(guide, text)
+    canonical_url = settings.SITE_URL + page.get_absolute_url()
+    context: dict[str, Any] = {
+        "guide": page,
         "canonical_url": canonical_url,
         "callback_url": f"{reverse('admissions:intake')}?from={guide.slug}",
-        "structured_data": json_ld(guide_structured_data(guide, site_url=settings.SITE_URL)),
+        "structured_data": json_ld(guide_structured_data(page, site_url=settings.SITE_URL)),
     }
+    if text is not None:
+        # The page's content is in its own language: nothing is marked as English.
+        context |= {"translation": text, "EN_CONTENT": "", "outdated": text.is_outdated}
+    return context
 
 
 @cacheable
@@ -121,8 +184,9 @@ def guide_page_context(guide: Guide) -> dict:
 @public_page
 @condition(etag_func=_guide_etag, last_modified_func=_guide_last_modified)
 def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    guide = _published_guide(request, slug)
+    guide, shown = _shown(request, slug)
     if guide is None:
         raise Http404("No published guide here.")
-    prefetch_related_objects([guide], *page_prefetches())
-    return render(request, "education/guide_detail.html", guide_page_context(guide))
+    text = None if shown is guide else shown
+    prefetch_page(guide, text)
+    return render(request, "education/guide_detail.html", guide_page_context(guide, text))

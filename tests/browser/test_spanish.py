@@ -24,9 +24,10 @@ def test_a_spanish_speaker_reads_a_guide_fixes_an_error_and_is_thanked_in_spanis
         assert page.locator("html").get_attribute("lang") == "es"
         page.locator('a[href="/es/medications/naltrexone/"]').first.click()
         page.wait_for_url(re.compile(r"/es/medications/naltrexone/$"))
-        expect(page.get_by_role("note").first).to_contain_text(
-            "Esta guía todavía no está traducida al español"
-        )
+        # The guide's own Spanish text (education/content/guides/es/naltrexone.md).
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Naltrexona")
+        assert page.locator(".guide__body").get_attribute("lang") is None
+        expect(page.locator(".guide__body")).to_contain_text("Nombres comerciales")
         page.get_by_role("link", name="Pida una llamada confidencial").first.click()
         page.wait_for_url(re.compile(r"/es/admissions/\?from=naltrexone$"))
         assert page.get_by_role("heading", level=1).inner_text() == "Pida una llamada confidencial"

@@ -254,9 +254,7 @@ def test_the_shipped_alcohol_use_disorder_entry_is_the_default_condition():
     values = dict(shipped["alcohol-use-disorder"].values)
     # Its Spanish texts are the file's own (the migrations made the row before them).
     values.pop("translations")
-    assert values == {
-        name: value for name, value in DEFAULT_CONDITION.items() if name != "slug"
-    }
+    assert values == {name: value for name, value in DEFAULT_CONDITION.items() if name != "slug"}
     # The opioid use disorder table compares what the issue lists, in its order.
     assert [name for name, _ in shipped["opioid-use-disorder"].values["columns"]] == [
         "mechanism",

@@ -210,7 +210,7 @@ def test_migration_withdraws_the_approval_of_a_name_given_as_attribution(approve
 
 
 def source_form(source, **changes):
-    fields = ("key", "authors", "title", "venue", "year", "url", "doi")
+    fields = ("key", "authors", "title", "venue", "year", "url", "doi", "language")
     return {name: getattr(source, name) for name in fields} | {"_save": "Save"} | changes
 
 

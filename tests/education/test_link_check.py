@@ -396,7 +396,7 @@ def test_a_new_address_forgets_the_last_check(client, server, reviewer, tmp_path
     sources_check_links(mail=False)
     client.force_login(reviewer)
     data = {name: getattr(gone, name) for name in ("key", "authors", "title", "venue", "year")}
-    data |= {"url": server.base + "/ok", "doi": "", "_save": "Save"}
+    data |= {"url": server.base + "/ok", "doi": "", "language": "en", "_save": "Save"}
     response = client.post(reverse("admin:education_source_change", args=[gone.pk]), data)
     assert response.status_code == 302
     gone.refresh_from_db()

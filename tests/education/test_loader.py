@@ -149,7 +149,12 @@ def test_loader_renders_each_new_or_changed_guide_once(tmp_path, render_calls):
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content)
     load(content)
-    assert rendered_guides(render_calls) == ["## What alphamab is", "## What betamab is"]
+    # Each guide, then the Spanish translation of alphamab (guides/es/alphamab.md).
+    assert rendered_guides(render_calls) == [
+        "## What alphamab is",
+        "## What betamab is",
+        "## Nombres comerciales",
+    ]
     render_calls.clear()
     load(content)
     assert render_calls == []
