@@ -7,7 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from education import readability
+from education.models import GuideTranslation
 from education.readability import (
+    INFLESZ_TARGET,
     grade_level,
     readable_text,
     sentence_count,
@@ -90,3 +92,57 @@ def test_shipped_baclofen_guide_reads_at_grade_nine_or_below(shipped_guides, cap
 def test_command_fails_when_a_guide_is_above_the_limit(shipped_guides):
     with pytest.raises(CommandError, match="baclofen"):
         call_command("readability", "baclofen", "--max-grade", "3")
+
+
+# --- Spanish: INFLESZ -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "syllables"),
+    [
+        ("que", 1),  # the u after q is only spelling
+        ("guerra", 2),  # and after g before e
+        ("pingüino", 3),  # ü is sounded: güi is one syllable
+        ("día", 2),  # a stressed í breaks the diphthong
+        ("ciudad", 2),  # iu is a diphthong
+        ("cuidado", 3),
+        ("muy", 1),  # a final y closes the vowel before it
+        ("y", 1),
+        ("alcohol", 3),  # two strong vowels are two syllables
+        ("reír", 2),
+    ],
+)
+def test_spanish_syllables_of_known_words(word, syllables):
+    assert readability.spanish_syllable_count(word) == syllables
+
+
+def test_inflesz_is_the_flesch_szigriszt_formula():
+    # la casa es azul: 1 + 2 + 1 + 2 = 6 syllables in 4 words, one sentence:
+    # 206.835 - 62.3 * 6 / 4 - 4 / 1 = 109.385
+    assert readability.inflesz("La casa es azul.") == 109.4
+    # el perro come ya (1+2+2+1) and el gato duerme hoy (1+2+2+1): 12 syllables in
+    # 8 words, 2 sentences: 206.835 - 62.3 * 12 / 8 - 8 / 2 = 109.385 again
+    assert readability.inflesz("El perro come ya. El gato duerme hoy.") == 109.4
+    assert readability.inflesz("") == 0.0
+
+
+def test_inflesz_bands_are_barrio_cantalejos():
+    assert readability.inflesz_band(85) == "muy fácil"
+    assert readability.inflesz_band(65) == "bastante fácil"
+    assert readability.inflesz_band(64.9) == "normal"
+    assert readability.inflesz_band(40) == "algo difícil"
+    assert readability.inflesz_band(39.9) == "muy difícil"
+
+
+def test_every_shipped_spanish_guide_is_at_least_bastante_facil(shipped_guides, capsys):
+    """INFLESZ 65 or more for each Spanish body and each summary with its FAQ answers."""
+    assert GuideTranslation.objects.filter(language="es").exists()
+    call_command("readability", "--lang", "es", "--min-inflesz", str(INFLESZ_TARGET))
+    report = capsys.readouterr().out
+    for text in GuideTranslation.objects.filter(language="es").select_related("guide"):
+        assert text.guide.slug in report
+
+
+def test_the_spanish_report_fails_below_the_minimum(shipped_guides):
+    with pytest.raises(CommandError, match=r"Below INFLESZ 95: baclofen body \(\d"):
+        call_command("readability", "baclofen", "--lang", "es", "--min-inflesz", "95")
