@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -42,7 +42,8 @@ class HomePage(PublicPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(sections_context())  # the published guides, by condition
+        # The published guides, by condition, in the page's language where translated.
+        context.update(sections_context(get_language() or settings.LANGUAGE_CODE))
         organization = clinic_organization()
         context["organization_json_ld"] = json_ld(organization)
         # The page itself, in its language (English at /, Spanish at /es/).

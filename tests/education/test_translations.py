@@ -478,3 +478,15 @@ def test_a_spanish_page_is_served_from_memory_and_retired_by_its_translations_ch
     # The English page, stored too, is another entry: it never shows the Spanish one.
     english = html_of(client, "/medications/alphamab/")
     assert "Resumen nuevo." not in english and "Alphamab for testing" in english
+
+
+def test_the_spanish_home_page_lists_the_guides_by_their_spanish_titles(client, loaded, make_guide):
+    make_guide("untranslated")
+    html = html_of(client, "/es/")
+    guides = html.split('<section class="container section" aria-labelledby="learn">', 1)[1]
+    assert '<a class="d-inline-block py-1" href="/es/medications/alphamab/">' in guides
+    assert "Alphamab para las pruebas" in guides and "Alphamab for testing" not in guides
+    assert "Medicamentos para el trastorno por consumo de alcohol</a>" in guides
+    untranslated = '<a class="d-inline-block py-1" href="/es/medications/untranslated/" lang="en">'
+    assert untranslated in guides
+    assert "Alphamab for testing" in html_of(client, "/")
