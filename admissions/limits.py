@@ -1,16 +1,19 @@
-"""Limits of the intake form kept in the cache: single-use fill-time tokens and
-the ceiling on accepted intakes per minute, whoever sends them.
+"""Limits of the intake form kept in the cache: the counts of form posts and of
+accepted intakes per client address, single-use fill-time tokens and the ceiling
+on accepted intakes per minute, whoever sends them.
 
 A cache that cannot be reached never turns a person away: each check then
 lets the submission through and logs the outage (without any value).
 """
 
 import logging
+import re
 import time
 from enum import Enum
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +21,70 @@ CLAIM_KEY = "admissions.fill-token-used.{}"
 WINDOW_KEY = "admissions.accepted-in-minute.{}"
 ALERT_KEY = "admissions.ceiling-alert.{}"
 WINDOW_SECONDS = 60
+POSTS_KEY = "admissions.posts-from.{}.{}"
+ACCEPTED_KEY = "admissions.accepted-from.{}.{}"
+RATE = re.compile(r"(\d+)/(\d*)([smhd])")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """(count, seconds) of a rate such as "5/h" or "30/10m"."""
+    match = RATE.fullmatch(rate.strip())
+    if match is None:
+        raise ValueError(f"not a rate: {rate!r} (say 5/h, 30/10m)")
+    count, multiple, unit = match.groups()
+    return int(count), int(multiple or 1) * UNIT_SECONDS[unit]
+
+
+def _window_key(template: str, address: str, seconds: int, now: float) -> str:
+    """The key of this address's count in the current fixed window of `seconds`."""
+    return template.format(address, int(now // seconds))
+
+
+def address_posted(address: str) -> bool:
+    """Count one form post from this client address; whether it is over
+    settings.ADMISSIONS_POST_RATE_LIMIT posts, or the address has reached
+    settings.ADMISSIONS_RATE_LIMIT accepted intakes, in the current window.
+
+    With Redis, one round trip (count the post, read the accepted count)."""
+    posts_limit, posts_seconds = parse_rate(settings.ADMISSIONS_POST_RATE_LIMIT)
+    accepted_limit, accepted_seconds = parse_rate(settings.ADMISSIONS_RATE_LIMIT)
+    now = time.time()
+    posts_key = _window_key(POSTS_KEY, address, posts_seconds, now)
+    accepted_key = _window_key(ACCEPTED_KEY, address, accepted_seconds, now)
+    try:
+        if isinstance(cache, RedisCache):
+            pipe = cache._cache.get_client(write=True).pipeline(transaction=False)
+            posts_key = cache.make_and_validate_key(posts_key)
+            pipe.set(posts_key, 0, nx=True, ex=posts_seconds + WINDOW_SECONDS)
+            pipe.incr(posts_key)
+            pipe.get(cache.make_and_validate_key(accepted_key))
+            _, posts, accepted = pipe.execute()
+        else:
+            cache.add(posts_key, 0, timeout=posts_seconds + WINDOW_SECONDS)
+            posts, accepted = cache.incr(posts_key), cache.get(accepted_key)
+    except Exception as exc:  # the cache is down: never turn a person away for that
+        logger.warning("intake rate limit unavailable (%s)", type(exc).__name__)
+        return False
+    return int(posts) > posts_limit or int(accepted or 0) >= accepted_limit
+
+
+def address_accepted(address: str) -> None:
+    """Count one accepted intake from this client address (one round trip)."""
+    _, seconds = parse_rate(settings.ADMISSIONS_RATE_LIMIT)
+    key = _window_key(ACCEPTED_KEY, address, seconds, time.time())
+    try:
+        if isinstance(cache, RedisCache):
+            pipe = cache._cache.get_client(write=True).pipeline(transaction=False)
+            key = cache.make_and_validate_key(key)
+            pipe.set(key, 0, nx=True, ex=seconds + WINDOW_SECONDS)
+            pipe.incr(key)
+            pipe.execute()
+        else:
+            cache.add(key, 0, timeout=seconds + WINDOW_SECONDS)
+            cache.incr(key)
+    except Exception as exc:
+        logger.warning("intake rate limit unavailable (%s)", type(exc).__name__)
 
 
 class Claim(Enum):

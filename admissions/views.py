@@ -7,7 +7,6 @@ the reference in the session, and shows it once.
 import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -17,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.core import get_usage
 
 from admissions import consent, limits, services
 from admissions.forms import IntakeForm
@@ -33,37 +31,24 @@ SESSION_REFERENCE_KEY = "admissions_reference"
 SESSION_CALL_AFTER_KEY = "admissions_call_after"
 # Set once the reference was shown: a reload shows the confirmation without it.
 SESSION_THANKED_KEY = "admissions_thanked"
-ACCEPTED_GROUP = "admissions.intake.accepted"
-POSTED_GROUP = "admissions.intake.posted"
 
 
-def client_ip(group: str, request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The key of the rate limits: the visitor's address, seen through our own
     proxies (cardinal.lib.client_ip, which staff sign-in lockouts use too)."""
     return request_client_ip(request) or "unknown"
 
 
-def _usage(request: HttpRequest, group: str, rate: str, *, increment: bool) -> dict | None:
-    try:
-        return get_usage(request, group=group, key=client_ip, rate=rate, increment=increment)
-    except Exception as exc:  # the cache is down: never turn a person away for that
-        logger.warning("intake rate limit unavailable (%s)", type(exc).__name__)
-        return None
-
-
 def _rate_limited(request: HttpRequest) -> bool:
-    """Too many form posts, or too many accepted intakes, from this address."""
-    posted = _usage(request, POSTED_GROUP, settings.ADMISSIONS_POST_RATE_LIMIT, increment=True)
-    if posted and posted["should_limit"]:
-        return True
-    accepted = _usage(request, ACCEPTED_GROUP, settings.ADMISSIONS_RATE_LIMIT, increment=False)
-    return bool(accepted and accepted["count"] >= accepted["limit"])
+    """Too many form posts, or too many accepted intakes, from this address
+    (admissions/limits.py; a cache that is down limits nobody)."""
+    return limits.address_posted(client_ip(request))
 
 
 def _accepted(
     request: HttpRequest, reference: str, call_after: datetime | None = None
 ) -> HttpResponse:
-    _usage(request, ACCEPTED_GROUP, settings.ADMISSIONS_RATE_LIMIT, increment=True)
+    limits.address_accepted(client_ip(request))
     request.session[SESSION_REFERENCE_KEY] = reference
     if call_after is not None:
         request.session[SESSION_CALL_AFTER_KEY] = call_after.isoformat()

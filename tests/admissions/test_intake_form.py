@@ -1,6 +1,7 @@
 """The public intake form: validation, consent, Post/Redirect/Get, abuse checks."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -376,7 +377,8 @@ def test_rate_limit_lets_people_through_when_the_cache_is_down(client, settings,
     def broken(*args, **kwargs):
         raise ConnectionError("cache unreachable")
 
-    monkeypatch.setattr("admissions.views.get_usage", broken)
+    # Every cache call fails as with Redis unreachable (the counts, the token claim).
+    monkeypatch.setattr("django.core.cache.backends.redis.RedisCacheClient.get_client", broken)
     settings.ADMISSIONS_RATE_LIMIT = "1/h"
     assert post(client).status_code == 302
     assert post(client).status_code == 302
@@ -455,3 +457,21 @@ def test_error_summary_follows_the_order_of_the_page(client):
     assert len(anchors) == 7
     form = html[html.index("<form") :]
     assert anchors == sorted(anchors, key=lambda anchor: form.index(f'id="{anchor}"'))
+
+
+def test_a_rate_limit_counts_in_fixed_windows_of_its_period(client, settings, monkeypatch):
+    settings.ADMISSIONS_RATE_LIMIT = "1/10s"
+    clock = [1_000_000.0]
+    monkeypatch.setattr("admissions.limits.time", SimpleNamespace(time=lambda: clock[0]))
+    assert post(client).status_code == 302
+    assert post(client).status_code == 429
+    clock[0] += 10  # the next window
+    assert post(client).status_code == 302
+
+
+def test_a_rate_limit_setting_that_is_no_rate_is_refused():
+    from admissions.limits import parse_rate
+
+    assert parse_rate("5/h") == (5, 3600) and parse_rate("30/10m") == (30, 600)
+    with pytest.raises(ValueError, match="'5 an hour'"):
+        parse_rate("5 an hour")
