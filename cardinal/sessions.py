@@ -12,8 +12,10 @@ staff stay signed in (tests/integration/test_faults.py).
 
 import hashlib
 
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 
 def stored_key(session_key: str) -> str:
@@ -43,6 +45,13 @@ class SessionStore(DatabaseSessionStore):
         except self.model.DoesNotExist:
             self._session_key = None
             return None
+
+    def _get_new_session_key(self):
+        """A new random key, without asking the database first whether it is taken
+        (Django's way: a SELECT for every new session, such as each intake's). The
+        insert of a new session fails on a taken key, and create() then draws
+        another; at 32 characters of 36 that happens as good as never."""
+        return get_random_string(32, VALID_KEY_CHARS)
 
     def exists(self, session_key):
         return self.model.objects.filter(session_key=stored_key(session_key)).exists()

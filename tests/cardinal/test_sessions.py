@@ -61,3 +61,31 @@ def test_the_intake_confirmation_finds_its_reference_in_the_hashed_session(clien
     reference = Intake.objects.get().reference
     assert row.get_decoded()["admissions_reference"] == reference
     assert reference in client.get(response["Location"]).content.decode()
+
+
+def test_a_new_session_is_written_without_first_reading_whether_its_key_is_taken():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cardinal.sessions import SessionStore
+
+    session = SessionStore()
+    session["admissions_reference"] = "CR-ABCDEF"
+    with CaptureQueriesContext(connection) as queries:
+        session.save()
+    reads = [query["sql"] for query in queries if query["sql"].lstrip().startswith("SELECT")]
+    assert reads == []
+    assert Session.objects.filter(session_key=stored_key(session.session_key)).exists()
+
+
+def test_a_new_session_drawing_a_taken_key_gets_another(monkeypatch):
+    from cardinal.sessions import SessionStore
+
+    first = SessionStore()
+    first.save()
+    keys = iter([first.session_key, "k" * 32])
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(keys))
+    second = SessionStore()
+    second.save()
+    assert second.session_key == "k" * 32
+    assert Session.objects.count() == 2
