@@ -58,6 +58,12 @@ def test_posted_intake_reaches_the_navigator_by_mail(
     assert re.search(rf"https?://\S+/admin/admissions/intake/{intake.pk}/change/", body)
     assert_no_personal_data(message)
 
+    # The mail leaves inside the worker's transaction: its commit may come a moment later.
+    wait_until(
+        lambda: Intake.objects.filter(pk=intake.pk, notified_at__isnull=False).exists(),
+        10,
+        what="the intake to be marked notified",
+    )
     intake.refresh_from_db()
     assert intake.assigned_to == navigator and intake.notified_at is not None
     wait_for_the_worker()
