@@ -8,8 +8,10 @@ line in the English one (static/js/site.js shows it), so every page stays the
 same for every visitor and caches may keep it.
 """
 
+from urllib.parse import unquote
+
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse, translate_url
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_from_path
@@ -52,9 +54,30 @@ def content_language() -> str:
     return CONTENT_LANGUAGES.get(translation.get_language() or "", CONTENT_LANGUAGES["en"])
 
 
-def alternates(path: str) -> list[tuple[str, str]]:
-    """(hreflang, absolute URL) of the page at `path` in every language, then x-default."""
-    pairs = [(code, settings.SITE_URL + page_url(path, code)) for code, _ in settings.LANGUAGES]
+def page_urls(path: str) -> dict[str, str]:
+    """page_url(path, code) for every language, by code: the path resolved once and
+    reversed in each language (translate_url resolves it again for every language;
+    the language links of every page need them all)."""
+    codes = [code for code, _ in settings.LANGUAGES]
+    try:
+        match = resolve(unquote(path))
+    except Resolver404:
+        return dict.fromkeys(codes, path)
+    urls = {}
+    for code in codes:
+        with translation.override(code):
+            try:
+                urls[code] = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+            except NoReverseMatch:
+                urls[code] = path
+    return urls
+
+
+def alternates(path: str, urls: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(hreflang, absolute URL) of the page at `path` in every language, then x-default.
+    urls: page_urls(path), when the caller has them already."""
+    urls = page_urls(path) if urls is None else urls
+    pairs = [(code, settings.SITE_URL + urls[code]) for code, _ in settings.LANGUAGES]
     default = dict(pairs)[DEFAULT_LANGUAGE]
     return [*pairs, ("x-default", default)]
 
@@ -68,14 +91,15 @@ def languages(request=None) -> dict:
     names = dict(settings.LANGUAGES)
     other = next(code for code, _ in settings.LANGUAGES if code != current)
     query = request.META.get("QUERY_STRING", "")
-    other_path = page_url(request.path, other)
+    urls = page_urls(request.path)
+    other_path = urls[other]
     return {
         "CANONICAL_URL": settings.SITE_URL + request.path,
-        "LANGUAGE_ALTERNATES": alternates(request.path),
+        "LANGUAGE_ALTERNATES": alternates(request.path, urls),
         "OTHER_LANGUAGE": other,
         "OTHER_LANGUAGE_NAME": names[other],
         "OTHER_LANGUAGE_URL": other_path + (f"?{query}" if query else ""),
-        "SPANISH_URL": page_url(request.path, "es"),
+        "SPANISH_URL": urls["es"],
         # On an element that shows guide content, which is English until it is translated.
         "EN_CONTENT": mark_safe(' lang="en"') if current != DEFAULT_LANGUAGE else "",
     }
