@@ -38,7 +38,6 @@ class _RequestMemo:
     list_stamp: dict[str, Any] | None = None
     guide_slug: str | None = None
     guide: Guide | None = None
-    translation_read: bool = False
     translation: GuideTranslation | None = None
 
 
@@ -79,40 +78,42 @@ def _language(request: HttpRequest) -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
 
+def _one(queryset):
+    """The row of a queryset filtered on a unique key, or None. Unlike first(), it
+    orders by nothing: building the model's ORDER BY took a fifth of the query's
+    time, for a single row."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+# What every guide page reads with the guide row.
+_GUIDE_RELATED = ("last_review", "condition")
+
+
 def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
-    # The validators and the page share one query for the guide row.
+    """The published guide, read once for the validators and the page. On a page in
+    another language the same query reads its published translation (_memo's
+    translation, None without one), the guide through it: one query for both."""
     memo = _memo(request)
     if memo.guide_slug != slug:
-        memo.guide = (
-            Guide.objects.published()
-            .select_related("last_review", "condition")
-            .filter(slug=slug)
-            .first()
-        )
         memo.guide_slug = slug
-        memo.translation_read = False
-    return memo.guide
-
-
-def _published_translation(request: HttpRequest, guide: Guide) -> GuideTranslation | None:
-    """The guide's published translation into the page's language (None on an
-    English page, or without one): one more query, on a translated page only."""
-    memo = _memo(request)
-    if not memo.translation_read:
-        language = _language(request)
         memo.translation = None
+        language = _language(request)
         if language != settings.LANGUAGE_CODE:
-            memo.translation = (
+            memo.translation = _one(
                 GuideTranslation.objects.filter(
-                    guide=guide, language=language, status=GuideTranslation.Status.PUBLISHED
-                )
-                .select_related("last_review")
-                .first()
+                    guide__slug=slug,
+                    guide__status=Guide.Status.PUBLISHED,  # Guide.objects.published()
+                    language=language,
+                    status=GuideTranslation.Status.PUBLISHED,
+                ).select_related("last_review", *(f"guide__{name}" for name in _GUIDE_RELATED))
             )
-            if memo.translation is not None:
-                memo.translation.guide = guide
-        memo.translation_read = True
-    return memo.translation
+        if memo.translation is not None:
+            memo.guide = memo.translation.guide
+        else:
+            memo.guide = _one(
+                Guide.objects.published().select_related(*_GUIDE_RELATED).filter(slug=slug)
+            )
+    return memo.guide
 
 
 def _shown(request: HttpRequest, slug: str) -> tuple[Guide | None, Any]:
@@ -120,7 +121,7 @@ def _shown(request: HttpRequest, slug: str) -> tuple[Guide | None, Any]:
     guide = _published_guide(request, slug)
     if guide is None:
         return None, None
-    text = _published_translation(request, guide)
+    text = _memo(request).translation
     return guide, (text if text is not None else guide)
 
 
