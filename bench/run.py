@@ -41,6 +41,8 @@ TARGETS = {
     "render_p50_ms": 5,
     "post_rps": 500,
     "post_p99_ms": 150,
+    "web_cpu_ms": 2,
+    "worker_cpu_ms": 2,
     "mail_idle_p95_s": 2,
     "admin_p95_ms": 300,
     "page_kb": 40,
@@ -541,6 +543,11 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             "  CPU per intake, post to mail sent (ms)",
             " + ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()) + f" = {total:.1f}",
         )
+        for name, process, limit in (
+            ("web", cpu.get("gunicorn-intake", cpu.get("gunicorn", 0.0)), t["web_cpu_ms"]),
+            ("worker", cpu["worker"], t["worker_cpu_ms"]),
+        ):
+            add(f"  {name} CPU per intake", f"{process:.1f} ms", f"<= {limit} ms", process <= limit)
         add(
             f"  so at most, on {cores} cores",
             f"{cores * 1000 / total:,.0f}/s with the mails, "
