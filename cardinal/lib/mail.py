@@ -61,7 +61,7 @@ class KeptConnectionBackend(SMTPBackend):
                     raise
                 _drop()
                 self._take()
-                if self.connection is None:
+                if _kept.connection is None:  # fail_silently, and no new connection
                     return 0
                 try:
                     sent = super().send_messages(email_messages)
