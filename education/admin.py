@@ -226,6 +226,7 @@ class GuideAdmin(admin.ModelAdmin):
         "published_at",
         "review_status",
         "review_history",
+        "translations_list",
         "change_log",
         "content_updated_on",
         "created_at",
@@ -249,7 +250,15 @@ class GuideAdmin(admin.ModelAdmin):
         ),
         (
             "Status and medical review",
-            {"fields": ["status", "published_at", "review_status", "review_history"]},
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "review_status",
+                    "review_history",
+                    "translations_list",
+                ]
+            },
         ),
         (
             "For the comparison table (a medication's row: the cells its condition's table has)",
@@ -356,6 +365,26 @@ class GuideAdmin(admin.ModelAdmin):
                     )
                     for review in reviews
                 ),
+            ),
+        )
+
+    @admin.display(description="Translations (each reviewed on its own)")
+    def translations_list(self, guide):
+        texts = list(guide.translations.select_related("last_review")) if guide.pk else []
+        if not texts:
+            return "No translation."
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a>: {}; {}; {}',
+            (
+                (
+                    reverse("admin:education_guidetranslation_change", args=[text.pk]),
+                    text.get_language_display(),
+                    text.get_status_display().lower(),
+                    translation_english_version(text),
+                    translation_review_status(text),
+                )
+                for text in texts
             ),
         )
 
@@ -695,6 +724,33 @@ class TestimonialAdmin(admin.ModelAdmin):
             )
 
 
+def translation_english_version(text: GuideTranslation) -> str:
+    """Whether a translation was made from the English guide as it reads now."""
+    if text._state.adding:
+        return "-"
+    if not text.source_fingerprint:
+        return "Not stamped: which English version it translates is unknown."
+    if text.is_outdated:
+        return "Outdated: the English guide changed after this translation ('En revisión')."
+    return "Current: made from the English guide as it reads now."
+
+
+def translation_review_status(text: GuideTranslation) -> str:
+    """The state of a translation's own medical review, in words."""
+    if text._state.adding or text.last_review is None:
+        return "Never reviewed"
+    review = text.last_review
+    signed = f"{review.reviewer_display}, {review.signed_on:%Y-%m-%d}"
+    state = text.review_state
+    if state == Guide.ReviewState.CHANGED:
+        return f"Changed since its last review ({signed})"
+    if text.is_outdated:
+        return f"Not shown: the English guide changed since ({signed})"
+    if state == Guide.ReviewState.OVERDUE:
+        return f"Overdue: reviewed by {signed}"
+    return f"Valid: reviewed by {signed}"
+
+
 class TranslationFAQInline(admin.StackedInline):
     model = TranslationFAQ
     formfield_overrides = MARKDOWN_FIELDS
@@ -826,28 +882,11 @@ class GuideTranslationAdmin(admin.ModelAdmin):
 
     @admin.display(description="English version")
     def english_version(self, text):
-        if text.pk is None:
-            return "-"
-        if not text.source_fingerprint:
-            return "Not stamped: which English version it translates is unknown."
-        if text.is_outdated:
-            return "Outdated: the English guide changed after this translation ('En revisión')."
-        return "Current: made from the English guide as it reads now."
+        return translation_english_version(text)
 
     @admin.display(description="Medical review of this translation")
     def review_status(self, text):
-        if text.pk is None or text.last_review is None:
-            return "Never reviewed"
-        review = text.last_review
-        signed = f"{review.reviewer_display}, {review.signed_on:%Y-%m-%d}"
-        state = text.review_state
-        if state == Guide.ReviewState.CHANGED:
-            return f"Changed since its last review ({signed})"
-        if text.is_outdated:
-            return f"Not shown: the English guide changed since ({signed})"
-        if state == Guide.ReviewState.OVERDUE:
-            return f"Overdue: reviewed by {signed}"
-        return f"Valid: reviewed by {signed}"
+        return translation_review_status(text)
 
     @admin.display(description="Review history (never edited)")
     def review_history(self, text):

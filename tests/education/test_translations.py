@@ -466,8 +466,8 @@ def test_a_spanish_page_is_served_from_memory_and_retired_by_its_translations_ch
     url = "/es/medications/alphamab/"
     with CaptureQueriesContext(connection) as first:
         html = html_of(client, url)
-    # The guide row, its translation, the testimonials and the translation's change log.
-    assert len(first) == 4
+    # The translation with its guide, the testimonials and the translation's change log.
+    assert len(first) == 3
     with CaptureQueriesContext(connection) as second:
         assert html_of(client, url) == html
     assert len(second) == 0
@@ -490,3 +490,12 @@ def test_the_spanish_home_page_lists_the_guides_by_their_spanish_titles(client, 
     untranslated = '<a class="d-inline-block py-1" href="/es/medications/untranslated/" lang="en">'
     assert untranslated in guides
     assert "Alphamab for testing" in html_of(client, "/")
+
+
+def test_the_guide_admin_lists_its_translations_with_their_own_state(loaded, signed_reviewer):
+    staff = Client()
+    staff.force_login(signed_reviewer)
+    html = staff.get(reverse("admin:education_guide_change", args=[loaded.guide.pk]))
+    translation_url = reverse("admin:education_guidetranslation_change", args=[loaded.pk])
+    assert f'<a href="{translation_url}">Spanish</a>: published; Current' in html.content.decode()
+    assert "Never reviewed" in html.content.decode()
