@@ -411,7 +411,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "cardinal.lib.static.ManifestStaticFilesStorage"  # whitenoise's, addresses kept
         )
     },
 }
