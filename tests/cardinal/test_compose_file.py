@@ -37,7 +37,7 @@ def test_redis_requires_the_password_from_the_environment():
 
 def test_every_service_restarts_unless_stopped():
     blocks = service_blocks()
-    assert set(blocks) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(blocks) == {"postgres", "redis", "web", "intake", "worker", "beat"}
     app_restarts = "restart: unless-stopped" in compose().split("\nservices:\n", 1)[0]
     for name, block in blocks.items():
         inherits = "<<: *app\n" in block
