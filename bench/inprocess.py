@@ -3,9 +3,10 @@ settings (run by bench/run.py as `python -m bench.inprocess <command>`; prints J
 
   setup    staff accounts the bench needs: navigators (they receive the intake
            mail) and a superuser with a confirmed TOTP device
-  render   the guide rendered from the database: the view alone and the whole
-           middleware stack without the page cache; times and queries; and the
-           markdown render (on save) of a 64 KB body made only of headings
+  render   the guide rendered from the database, in English and in Spanish: the view
+           alone and the whole middleware stack without the page cache; times and
+           queries; and the markdown render (on save) of a 64 KB body made only of
+           headings
   admin    the navigator pages at growing numbers of intakes: p95 time and queries
   intakes  how many intakes exist and how many are notified
 """
@@ -27,26 +28,25 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import prefetch_related_objects  # noqa: E402
 from django.template.loader import get_template  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.utils import timezone, translation  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from admissions.models import AccessRecord, Intake, IntakeActivity  # noqa: E402
 from admissions.roles import NAVIGATORS_GROUP  # noqa: E402
 from bench import seed  # noqa: E402
 from cardinal.staff.models import StaffTOTPDevice  # noqa: E402
-from education import markup  # noqa: E402
-from education.models import Guide, page_prefetches  # noqa: E402
-from education.views import guide_detail, guide_page_context  # noqa: E402
+from education import markup, views  # noqa: E402
+from education.models import Guide  # noqa: E402
 
 HOST = "127.0.0.1"
 NAVIGATOR_COUNT = 4
 SUPERUSER = "bench-admin"
 FAST_PATH = "education.page_cache.GuidePageCacheMiddleware"
+PARTS = ("guide row", "prefetches", "context", "template")
 
 
 def ms(seconds: float) -> float:
@@ -111,49 +111,71 @@ def staff_client() -> Client:
 
 
 def render(args) -> dict:
-    factory = RequestFactory(HTTP_HOST=HOST)
-    path = reverse("education:guide-detail", args=[args.slug])
+    """The English page's figures at the top level (as before the Spanish pages),
+    the Spanish page's under "spanish"."""
+    english = render_page(args.slug, "en", args.n, args.warmup)
+    return {
+        **english,
+        "spanish": render_page(args.slug, "es", args.n, args.warmup),
+        "heading_heavy_ms": render_heading_heavy(args.heading_repeats),
+    }
 
-    def once(slug=args.slug):
+
+def render_page(slug: str, language: str, n: int, warmup: int) -> dict:
+    """The guide page in one language (/medications/<slug>/ or /es/medications/<slug>/):
+    the view alone, its queries for every guide, its parts and the whole middleware
+    stack without the page cache. The view is called in the page's language, made
+    active as PathLanguageMiddleware makes it, outside the timings."""
+    factory = RequestFactory(HTTP_HOST=HOST)
+
+    def once(slug=slug):
         request = factory.get(reverse("education:guide-detail", args=[slug]))
         started = time.perf_counter()
-        response = guide_detail(request, slug=slug)
+        response = views.guide_detail(request, slug=slug)
         elapsed = time.perf_counter() - started
         assert response.status_code == 200, response.status_code
-        return elapsed, len(response.content)
+        return elapsed, response.content
 
-    for _ in range(args.warmup):
-        once()
-    view_times = [once()[0] for _ in range(args.n)]
+    with translation.override(language):
+        path = reverse("education:guide-detail", args=[slug])
+        html = once()[1]
+        # The page measured is the one visitors get in that language (its translation).
+        assert f'<html lang="{language}">'.encode() in html, language
+        for _ in range(warmup):
+            once()
+        view_times = [once()[0] for _ in range(n)]
+        queries = {}
+        for other in Guide.objects.published().values_list("slug", flat=True):
+            with CaptureQueriesContext(connection) as captured:
+                once(other)
+            queries[other] = len(captured)
+        parts = render_parts(factory.get(path), slug, n, warmup)
 
-    queries = {}
-    for slug in Guide.objects.published().values_list("slug", flat=True):
-        with CaptureQueriesContext(connection) as captured:
-            once(slug)
-        queries[slug] = len(captured)
-
-    # The same page through every middleware, with the page cache taken out.
+    # The same page through every middleware (which activates the language of the
+    # address), with the page cache taken out.
     middleware = [name for name in settings.MIDDLEWARE if name != FAST_PATH]
     with override_settings(MIDDLEWARE=middleware):
         client = Client(HTTP_HOST=HOST)
-        for _ in range(args.warmup):
+        for _ in range(warmup):
             client.get(path)
         stack_times = []
-        for _ in range(args.n):
+        for _ in range(n):
             started = time.perf_counter()
             response = client.get(path)
             stack_times.append(time.perf_counter() - started)
             assert response.status_code == 200
+            assert response.headers["Content-Language"] == language
 
     return {
-        "slug": args.slug,
-        "html_bytes": once()[1],
-        "parts_p50_ms": render_parts(args.slug, args.n, args.warmup),
+        "slug": slug,
+        "language": language,
+        "path": path,
+        "html_bytes": len(html),
+        "parts_p50_ms": parts,
         "view": summary(view_times),
         "full_stack_without_page_cache": summary(stack_times),
-        "queries": queries[args.slug],
+        "queries": queries[slug],
         "queries_by_guide": queries,
-        "heading_heavy_ms": render_heading_heavy(args.heading_repeats),
     }
 
 
@@ -179,28 +201,31 @@ def render_heading_heavy(repeats: int) -> dict:
     return result
 
 
-def render_parts(slug: str, n: int, warmup: int) -> dict:
-    """Where a render's time goes: the guide row, the four prefetches, the context
-    (JSON-LD) and the template (with the context processors)."""
-    request = RequestFactory(HTTP_HOST=HOST).get(reverse("education:guide-detail", args=[slug]))
+def render_parts(request, slug: str, n: int, warmup: int) -> dict:
+    """Where a render's time goes, as the view spends it: the guide row (on a
+    translated page read in one query with its translation's row), the prefetches,
+    the context (JSON-LD) and the template (with the context processors)."""
     template = get_template("education/guide_detail.html")
 
     def once():
         marks = [time.perf_counter()]
-        guide = Guide.objects.published().filter(slug=slug).first()
+        guide, shown = views._shown(request, slug)
         marks.append(time.perf_counter())
-        prefetch_related_objects([guide], *page_prefetches())
+        text = None if shown is guide else shown
+        views.prefetch_page(guide, text)
         marks.append(time.perf_counter())
-        context = guide_page_context(guide)
+        context = views.guide_page_context(guide, text)
         marks.append(time.perf_counter())
         template.render(context, request)
         marks.append(time.perf_counter())
+        request.__dict__.pop("_education_memo", None)  # the next call reads the rows again
         return [later - earlier for earlier, later in zip(marks, marks[1:], strict=False)]
 
     for _ in range(warmup):
         once()
     columns = zip(*(once() for _ in range(n)), strict=True)
-    names = ("guide row", "prefetches", "context", "template")
+    translated = translation.get_language() != settings.LANGUAGE_CODE
+    names = ("guide and translation row" if translated else "guide row", *PARTS[1:])
     return {
         name: ms(statistics.median(column)) for name, column in zip(names, columns, strict=True)
     }

@@ -39,6 +39,7 @@ TARGETS = {
     "django_ratio": 1 / 20,
     "django_p99_ms": 25,
     "render_p50_ms": 5,
+    "render_spanish_p50_ms": 5,
     "post_rps": 500,
     "post_p99_ms": 150,
     "web_cpu_ms": 2,
@@ -502,24 +503,28 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         p99 = g["django"]["p99_ms"]
         add("  (a) p99", f"{p99:.1f} ms", f"<= {t['django_p99_ms']} ms", p99 <= t["django_p99_ms"])
     if r := results.get("render"):
-        view, stack = r["view"], r["full_stack_without_page_cache"]
-        add(
-            "Cold render in process (view, no page cache)",
-            f"p50 {view['p50_ms']:.2f} ms, p99 {view['p99_ms']:.2f} ms",
-            f"p50 <= {t['render_p50_ms']} ms",
-            view["p50_ms"] <= t["render_p50_ms"],
-        )
-        same = len(set(r["queries_by_guide"].values())) == 1
-        detail = " (the same for every guide)" if same else f" {r['queries_by_guide']}"
-        add("  queries per render", f"{r['queries']}{detail}", "constant", same)
-        add(
-            "  p50 of its parts",
-            ", ".join(f"{name} {value:.2f} ms" for name, value in r["parts_p50_ms"].items()),
-        )
-        add(
-            "  whole middleware stack, no page cache",
-            f"p50 {stack['p50_ms']:.2f} ms, p99 {stack['p99_ms']:.2f} ms",
-        )
+        pages = [("", r, "render_p50_ms")]
+        if spanish := r.get("spanish"):
+            pages.append((", Spanish", spanish, "render_spanish_p50_ms"))
+        for title, page, target in pages:
+            view, stack = page["view"], page["full_stack_without_page_cache"]
+            add(
+                f"Cold render in process{title} (view, no page cache)",
+                f"p50 {view['p50_ms']:.2f} ms, p99 {view['p99_ms']:.2f} ms",
+                f"p50 <= {t[target]} ms",
+                view["p50_ms"] <= t[target],
+            )
+            same = len(set(page["queries_by_guide"].values())) == 1
+            detail = " (the same for every guide)" if same else f" {page['queries_by_guide']}"
+            add("  queries per render", f"{page['queries']}{detail}", "constant", same)
+            add(
+                "  p50 of its parts",
+                ", ".join(f"{name} {value:.2f} ms" for name, value in page["parts_p50_ms"].items()),
+            )
+            add(
+                "  whole middleware stack, no page cache",
+                f"p50 {stack['p50_ms']:.2f} ms, p99 {stack['p99_ms']:.2f} ms",
+            )
         if heavy := r.get("heading_heavy_ms"):
             add(
                 "Render of a 64 KB heading-heavy body (on save)",
