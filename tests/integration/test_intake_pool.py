@@ -71,6 +71,15 @@ def _nice(pid: int) -> int:
     return int(fields[16])  # the 19th field of /proc/<pid>/stat
 
 
+def _session_nice(pid: int) -> int | None:
+    """The nice of the process's autogroup (its session's share of the CPU), or None
+    without autogroup scheduling."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except OSError:
+        return None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_intake_pool_and_the_worker_yield_the_cpu_to_the_web_pool(smtp_server, tmp_path):
     env = service_env(smtp_server)
@@ -86,6 +95,11 @@ def test_the_intake_pool_and_the_worker_yield_the_cpu_to_the_web_pool(smtp_serve
         assert {_nice(pid) for pid in intake_tree} == {ours + 10}
         assert {_nice(pid) for pid in worker_tree} == {ours + 10}
         assert len(intake_tree) >= 2 and len(worker_tree) >= 2  # masters and their workers
+        # Each runs in a session of its own, whose share of the CPU is lowered too.
+        if _session_nice(web.process.pid) is not None:
+            assert _session_nice(web.process.pid) == 0
+            assert _session_nice(intake.process.pid) == 10
+            assert _session_nice(worker.celery_pid) == 10
     finally:
         worker.stop()
         intake.stop()
