@@ -87,6 +87,14 @@ def _one(queryset):
 
 # What every guide page reads with the guide row.
 _GUIDE_RELATED = ("last_review", "condition")
+# The English guide's stored texts that a translated page takes from its translation
+# instead (editions.TRANSLATED_ATTRIBUTES), and its markdown: about 130 KB of the
+# baclofen guide that a Spanish page would read for nothing.
+_READ_FROM_TRANSLATION = (
+    *("body", "summary", "overdose_signs"),
+    *("body_html", "summary_html", "overdose_signs_html", "toc", "row_html"),
+    *("faqs_html", "sources_html", "related_html", "json_ld_parts"),
+)
 
 
 def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
@@ -105,7 +113,9 @@ def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
                     guide__status=Guide.Status.PUBLISHED,  # Guide.objects.published()
                     language=language,
                     status=GuideTranslation.Status.PUBLISHED,
-                ).select_related("last_review", *(f"guide__{name}" for name in _GUIDE_RELATED))
+                )
+                .select_related("last_review", *(f"guide__{name}" for name in _GUIDE_RELATED))
+                .defer(*(f"guide__{name}" for name in _READ_FROM_TRANSLATION))
             )
         if memo.translation is not None:
             memo.guide = memo.translation.guide

@@ -29,7 +29,9 @@ def test_a_translated_page_reads_the_guide_and_its_translation_in_one_query(clie
     # The guide row, its testimonials and the change log, on either page.
     assert len(spanish_queries) == len(english_queries) == 3
     (row,) = [query for query in spanish_queries if "education_guidetranslation" in query["sql"]]
-    assert '"education_guide"."body_html"' in row["sql"]  # the guide came with it
+    assert '"education_guide"."slug"' in row["sql"]  # the guide came with it,
+    assert '"education_guide"."body_html"' not in row["sql"]  # but not its English texts
+    assert '"education_guide"."sources_html"' not in row["sql"]
 
 
 def test_a_translation_of_a_guide_taken_off_the_site_is_not_shown(client, loaded):
