@@ -16,7 +16,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_off")]
 
 EVERY_SECTION = {
     "Admissions": ["Access records", "Admissions overview", "Intakes"],
-    "Medication guides": ["Conditions", "Guides", "Reviewer profiles", "Sources", "Testimonials"],
+    "Medication guides": [
+        "Conditions",
+        "Guide translations",
+        "Guides",
+        "Reviewer profiles",
+        "Sources",
+        "Testimonials",
+    ],
     "Staff accounts": ["Groups", "Users"],
     "Staff sign-in": [
         "Enrolment links",
