@@ -17,7 +17,7 @@ help:
 	@echo "make test          lint, migrations check and the whole test suite"
 	@echo "make check-deploy  Django's deployment checks under production settings"
 	@echo "make staff         create a staff account in the Navigators group"
-	@echo "make stack         gunicorn, Celery worker and beat on DATABASE_URL and REDIS_URL"
+	@echo "make stack         gunicorn (web and intake pools), Celery worker and beat on DATABASE_URL and REDIS_URL"
 	@echo "make bench         speed and load figures next to this machine's limit (bench/README.md)"
 	@echo "make bench-cluster two web and two worker hosts in network namespaces: scale-out and failures (root)"
 	@echo "make upgrade       regenerate the hashed locks requirements*.txt from requirements*.in"
