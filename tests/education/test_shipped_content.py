@@ -5,6 +5,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from education import markup
 from education.loader import body_sections, read_content, required_sections, split_front_matter
@@ -62,9 +63,20 @@ def slugs_of(condition: str) -> list[str]:
     return [slug for slug in SHIPPED if SHIPPED_GUIDES[slug].values["condition"] == condition]
 
 
+@pytest.fixture(scope="module")
+def _shipped_once(django_db_setup, django_db_blocker):
+    """The shipped content loaded once for this module, in a transaction rolled back
+    after its last test; each test runs in a savepoint inside it, as in Django's
+    setUpTestData, so what one test changes is gone before the next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_guides", str(SHIPPED_CONTENT), stdout=None)
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def shipped(db):
-    call_command("load_guides", str(SHIPPED_CONTENT), stdout=None)
+def shipped(_shipped_once, db):
+    """The shipped guides, sources and conditions, as `manage.py load_guides` loads them."""
 
 
 @pytest.mark.parametrize("slug", SHIPPED)
