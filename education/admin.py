@@ -38,12 +38,14 @@ from education.models import (
     Condition,
     Guide,
     GuideQuerySet,
+    GuideReview,
     GuideTranslation,
     ReviewerProfile,
     Source,
     SourceQuerySet,
     Testimonial,
     TranslationFAQ,
+    TranslationReview,
     is_medical_reviewer,
     page_prefetches,
     review_cutoff,
@@ -160,7 +162,24 @@ class FAQInline(admin.StackedInline):
     fields = ["question", "answer", "order"]
 
 
-class GuideAdminForm(forms.ModelForm):
+class PublishingForm(forms.ModelForm):
+    """The form of a guide or a translation: only a medical reviewer publishes one
+    (the admin sets can_publish for whoever signed in)."""
+
+    can_publish = False
+    noun = "guide"
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        was = self.instance.status if self.instance.pk else None
+        if status == Guide.Status.PUBLISHED and was != status and not self.can_publish:
+            raise forms.ValidationError(
+                f"Only a medical reviewer can publish a {self.noun}. Set it to 'In review' instead."
+            )
+        return status
+
+
+class GuideAdminForm(PublishingForm):
     change_summary = forms.CharField(
         label="What changed (public, one line)",
         max_length=CHANGE_SUMMARY_MAX_LENGTH,
@@ -176,8 +195,6 @@ class GuideAdminForm(forms.ModelForm):
         model = Guide
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
 
-    can_publish = False
-
     def clean(self):
         cleaned = super().clean() or self.cleaned_data
         status = cleaned.get("status", self.instance.status)
@@ -190,18 +207,182 @@ class GuideAdminForm(forms.ModelForm):
             self.add_error(CHANGE_SUMMARY_FIELD, CHANGE_SUMMARY_NEEDED)
         return cleaned
 
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        was = self.instance.status if self.instance.pk else None
-        if status == Guide.Status.PUBLISHED and was != status and not self.can_publish:
-            raise forms.ValidationError(
-                "Only a medical reviewer can publish a guide. Set it to 'In review' instead."
+
+class ReviewedPageAdmin(admin.ModelAdmin):
+    """What the admins of a guide and of its translation share: changing or deleting
+    a published one takes a medical reviewer, as publishing it does (PublishingForm);
+    each has a preview of its page and a sign-off page of its own medical review,
+    which records the fingerprint of exactly what its readers see. A guide's review
+    never covers its translation, nor the reverse: each admin signs off its own
+    model (sign_off). The class attributes are the words that differ."""
+
+    change_form_template = "admin/education/reviewed_change_form.html"
+    noun = "guide"
+    # What the preview and sign-off pages read with the row.
+    page_related: tuple[str, ...] = ("last_review",)
+    sign_off_title = "Sign off the medical review"
+    sign_off_logged = "Signed off the medical review."
+    sign_off_lasts = "The page says so until its content changes."
+    no_review_yet = "No medical review yet."
+
+    def sign_off(self, obj, *, reviewer, seen_fingerprint: str) -> GuideReview | TranslationReview:
+        """Record the review of obj (the service of its model)."""
+        raise NotImplementedError
+
+    def sign_off_context(self, obj) -> dict[str, Any]:
+        """What the sign-off page of obj says beyond its review status."""
+        return {}
+
+    def can_publish(self, request) -> bool:
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published and not self.can_publish(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published and not self.can_publish(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The admin's form class is a subclass of self.form (modelform_factory).
+        form = cast(type[PublishingForm], super().get_form(request, obj, change, **kwargs))
+        form.can_publish = self.can_publish(request)
+        return form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_sign_off_review": is_medical_reviewer(request.user),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _url(self, name: str, obj) -> str:
+        """The address of one of obj's admin pages ("change", "preview", "sign_off")."""
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=[obj.pk])
+
+    def _page_object(self, object_id):
+        rows = self.model._default_manager.select_related(*self.page_related)
+        return get_object_or_404(rows, pk=object_id)
+
+    @admin.display(description="Review history (never edited)")
+    def review_history(self, obj):
+        reviews = list(obj.reviews.all()) if obj.pk else []
+        if not reviews:
+            return self.no_review_yet
+        return format_html(
+            "<table><thead><tr><th>Signed</th><th>Reviewer</th><th>Fingerprint</th>"
+            "<th>Matches the {} now</th></tr></thead><tbody>{}</tbody></table>",
+            self.noun,
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                (
+                    (
+                        timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
+                        review.reviewer_display,
+                        review.fingerprint[:12],
+                        "yes" if review.fingerprint == obj.content_fingerprint else "no",
+                    )
+                    for review in reviews
+                ),
+            ),
+        )
+
+    @admin.display(description="Preview")
+    def preview_link(self, obj):
+        if obj.pk is None:
+            return f"Save the {self.noun} to preview it."
+        link = '<a href="{}" target="_blank">Preview this {} as saved</a>'
+        return format_html(link, self._url("preview", obj), self.noun)
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        preview = self.admin_site.admin_view(self.preview_view)
+        sign_off = self.admin_site.admin_view(self.sign_off_view)
+        return [
+            path("<int:object_id>/preview/", preview, name=f"{prefix}_preview"),
+            path("<int:object_id>/sign-off/", sign_off, name=f"{prefix}_sign_off"),
+            *super().get_urls(),
+        ]
+
+    def preview_response(self, request, obj) -> TemplateResponse:
+        """obj's page as visitors would see it, whatever its status."""
+        raise NotImplementedError
+
+    def preview_view(self, request, object_id):
+        """The page as visitors would see it, to whoever may change it while it is
+        unpublished (a published one too).
+
+        admin_view() has already required a signed-in staff member and marked the
+        response never to be cached.
+        """
+        obj = self._page_object(object_id)
+        # ModelAdmin's own permission: a published page may be read, not changed.
+        if not super().has_change_permission(request, obj):
+            raise PermissionDenied
+        response = self.preview_response(request, obj)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def sign_off_view(self, request, object_id):
+        """Show what a sign-off covers (GET) and record it (POST); medical reviewers
+        only.
+
+        The form carries the fingerprint shown, so a text changed while the
+        reviewer read it is not signed off.
+        """
+        if not is_medical_reviewer(request.user):
+            raise PermissionDenied
+        obj = self._page_object(object_id)
+        change_url = self._url("change", obj)
+        if request.method == "POST":
+            try:
+                review = self.sign_off(
+                    obj, reviewer=request.user, seen_fingerprint=request.POST.get("fingerprint", "")
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return redirect(request.path)
+            self.log_change(request, obj, self.sign_off_logged)
+            self.message_user(
+                request,
+                f"You signed off the medical review of “{obj}” as {review.reviewer_display}. "
+                f"{self.sign_off_lasts}",
+                messages.SUCCESS,
             )
-        return status
+            return redirect(change_url)
+        profile = ReviewerProfile.objects.filter(user=request.user).first()
+        if profile is None:
+            profile_url = reverse("admin:education_reviewerprofile_add")
+        else:
+            profile_url = reverse("admin:education_reviewerprofile_change", args=[profile.pk])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": self.sign_off_title,
+            "opts": self.opts,
+            "original": obj,
+            "noun": self.noun,
+            "change_url": change_url,
+            "preview_url": self._url("preview", obj),
+            "review_status": review_in_words(obj),
+            **self.sign_off_context(obj),
+            "fingerprint": obj.current_fingerprint(),
+            "profile": profile if profile is not None and profile.is_complete else None,
+            "profile_url": profile_url,
+        }
+        templates = [
+            f"admin/{self.opts.app_label}/{self.opts.model_name}/sign_off.html",
+            f"admin/{self.opts.app_label}/sign_off.html",
+        ]
+        return TemplateResponse(request, templates, context)
 
 
 @admin.register(Guide)
-class GuideAdmin(admin.ModelAdmin):
+class GuideAdmin(ReviewedPageAdmin):
     form = GuideAdminForm
     formfield_overrides = MARKDOWN_FIELDS
     inlines = [FAQInline]
@@ -279,27 +460,15 @@ class GuideAdmin(admin.ModelAdmin):
         ("Record", {"fields": ["content_updated_on", "created_at", "updated_at"]}),
     ]
 
-    def can_publish(self, request) -> bool:
-        return request.user.has_perm(PUBLISH_PERMISSION)
+    page_related = ("last_review", "condition")
 
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_published and not self.can_publish(request):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_published and not self.can_publish(request):
-            return False
-        return super().has_delete_permission(request, obj)
+    def sign_off(self, obj, *, reviewer, seen_fingerprint):
+        return guide_review_sign_off(
+            guide=obj, reviewer=reviewer, seen_fingerprint=seen_fingerprint
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("last_review")
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        # The admin's form class is a subclass of self.form (modelform_factory).
-        form = cast(type[GuideAdminForm], super().get_form(request, obj, change, **kwargs))
-        form.can_publish = self.can_publish(request)
-        return form
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -323,50 +492,9 @@ class GuideAdmin(admin.ModelAdmin):
                     ]
         return message
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "can_sign_off_review": is_medical_reviewer(request.user),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
     @admin.display(description="Medical review")
     def review_status(self, guide):
-        if guide.pk is None:
-            return "Never reviewed"
-        state = guide.review_state
-        review = guide.last_review
-        if state == Guide.ReviewState.NEVER:
-            return "Never reviewed"
-        signed = f"{review.reviewer_display}, {review.signed_on:%Y-%m-%d}"
-        if state == Guide.ReviewState.CHANGED:
-            return f"Changed since its last review ({signed})"
-        if state == Guide.ReviewState.OVERDUE:
-            return f"Overdue: reviewed by {signed}"
-        return f"Valid: reviewed by {signed}"
-
-    @admin.display(description="Review history (never edited)")
-    def review_history(self, guide):
-        reviews = list(guide.reviews.all()) if guide.pk else []
-        if not reviews:
-            return "No medical review yet."
-        return format_html(
-            "<table><thead><tr><th>Signed</th><th>Reviewer</th><th>Fingerprint</th>"
-            "<th>Matches the guide now</th></tr></thead><tbody>{}</tbody></table>",
-            format_html_join(
-                "",
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                (
-                    (
-                        timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
-                        review.reviewer_display,
-                        review.fingerprint[:12],
-                        "yes" if review.fingerprint == guide.content_fingerprint else "no",
-                    )
-                    for review in reviews
-                ),
-            ),
-        )
+        return review_in_words(guide)
 
     @admin.display(description="Translations (each reviewed on its own)")
     def translations_list(self, guide):
@@ -382,18 +510,11 @@ class GuideAdmin(admin.ModelAdmin):
                     text.get_language_display(),
                     text.get_status_display().lower(),
                     translation_english_version(text),
-                    translation_review_status(text),
+                    review_in_words(text),
                 )
                 for text in texts
             ),
         )
-
-    @admin.display(description="Preview")
-    def preview_link(self, guide):
-        if guide.pk is None:
-            return "Save the guide to preview it."
-        url = reverse("admin:education_guide_preview", args=[guide.pk])
-        return format_html('<a href="{}" target="_blank">Preview this guide as saved</a>', url)
 
     @admin.display(description="Sources cited, by number")
     def sources_cited(self, guide):
@@ -436,82 +557,10 @@ class GuideAdmin(admin.ModelAdmin):
             ),
         )
 
-    def get_urls(self):
-        preview = self.admin_site.admin_view(self.preview_view)
-        sign_off = self.admin_site.admin_view(self.sign_off_view)
-        return [
-            path("<int:object_id>/preview/", preview, name="education_guide_preview"),
-            path("<int:object_id>/sign-off/", sign_off, name="education_guide_sign_off"),
-            *super().get_urls(),
-        ]
-
-    def sign_off_view(self, request, object_id):
-        """Show what a sign-off covers (GET) and record it (POST); reviewers only.
-
-        The form carries the fingerprint shown, so a guide changed while the
-        reviewer read it is not signed off.
-        """
-        if not is_medical_reviewer(request.user):
-            raise PermissionDenied
-        guide = get_object_or_404(
-            Guide.objects.select_related("last_review", "condition"), pk=object_id
-        )
-        change_url = reverse("admin:education_guide_change", args=[guide.pk])
-        if request.method == "POST":
-            try:
-                review = guide_review_sign_off(
-                    guide=guide,
-                    reviewer=request.user,
-                    seen_fingerprint=request.POST.get("fingerprint", ""),
-                )
-            except ValidationError as error:
-                for message in error.messages:
-                    self.message_user(request, message, messages.ERROR)
-                return redirect(request.path)
-            self.log_change(request, guide, "Signed off the medical review.")
-            self.message_user(
-                request,
-                f"You signed off the medical review of “{guide}” as {review.reviewer_display}. "
-                "The page says so until its content changes.",
-                messages.SUCCESS,
-            )
-            return redirect(change_url)
-        profile = ReviewerProfile.objects.filter(user=request.user).first()
-        if profile is None:
-            profile_url = reverse("admin:education_reviewerprofile_add")
-        else:
-            profile_url = reverse("admin:education_reviewerprofile_change", args=[profile.pk])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Sign off the medical review",
-            "opts": self.opts,
-            "original": guide,
-            "guide": guide,
-            "change_url": change_url,
-            "preview_url": reverse("admin:education_guide_preview", args=[guide.pk]),
-            "review_status": self.review_status(guide),
-            "fingerprint": guide.current_fingerprint(),
-            "profile": profile if profile is not None and profile.is_complete else None,
-            "profile_url": profile_url,
-        }
-        return TemplateResponse(request, "admin/education/guide/sign_off.html", context)
-
-    def preview_view(self, request, object_id):
-        """The page as visitors would see it, whatever the guide's status.
-
-        admin_view() has already required a signed-in staff member and marked the
-        response never to be cached.
-        """
-        guide = get_object_or_404(
-            Guide.objects.select_related("last_review", "condition"), pk=object_id
-        )
-        if not super().has_change_permission(request, guide):
-            raise PermissionDenied
+    def preview_response(self, request, guide):
         prefetch_related_objects([guide], *page_prefetches())
         context = {**guide_page_context(guide), "preview": True}
-        response = TemplateResponse(request, "education/guide_detail.html", context)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+        return TemplateResponse(request, "education/guide_detail.html", context)
 
 
 @admin.register(Condition)
@@ -735,16 +784,16 @@ def translation_english_version(text: GuideTranslation) -> str:
     return "Current: made from the English guide as it reads now."
 
 
-def translation_review_status(text: GuideTranslation) -> str:
-    """The state of a translation's own medical review, in words."""
-    if text._state.adding or text.last_review is None:
+def review_in_words(page: Guide | GuideTranslation) -> str:
+    """The state of a guide's medical review, or of a translation's own, in words."""
+    if page._state.adding or page.last_review is None:
         return "Never reviewed"
-    review = text.last_review
+    review = page.last_review
     signed = f"{review.reviewer_display}, {review.signed_on:%Y-%m-%d}"
-    state = text.review_state
+    state = page.review_state
     if state == Guide.ReviewState.CHANGED:
         return f"Changed since its last review ({signed})"
-    if text.is_outdated:
+    if isinstance(page, GuideTranslation) and page.is_outdated:
         return f"Not shown: the English guide changed since ({signed})"
     if state == Guide.ReviewState.OVERDUE:
         return f"Overdue: reviewed by {signed}"
@@ -758,7 +807,7 @@ class TranslationFAQInline(admin.StackedInline):
     fields = ["question", "answer", "order"]
 
 
-class GuideTranslationAdminForm(forms.ModelForm):
+class GuideTranslationAdminForm(PublishingForm):
     made_from_current = forms.BooleanField(
         label="Checked against the English guide as it reads now",
         required=False,
@@ -778,20 +827,11 @@ class GuideTranslationAdminForm(forms.ModelForm):
         model = GuideTranslation
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
 
-    can_publish = False
-
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        was = self.instance.status if self.instance.pk else None
-        if status == Guide.Status.PUBLISHED and was != status and not self.can_publish:
-            raise forms.ValidationError(
-                "Only a medical reviewer can publish a translation. Set it to 'In review' instead."
-            )
-        return status
+    noun = "translation"
 
 
 @admin.register(GuideTranslation)
-class GuideTranslationAdmin(admin.ModelAdmin):
+class GuideTranslationAdmin(ReviewedPageAdmin):
     """A guide's translation: its own text, FAQ and change log, and its own medical
     review, signed off here as a guide's is (the same permission). The English
     guide's review never covers it."""
@@ -840,25 +880,20 @@ class GuideTranslationAdmin(admin.ModelAdmin):
         ("Record", {"fields": ["content_updated_on", "created_at", "updated_at"]}),
     ]
 
-    def can_publish(self, request) -> bool:
-        return request.user.has_perm(PUBLISH_PERMISSION)
+    noun = "translation"
+    page_related = ("last_review", "guide__condition")
+    sign_off_title = "Sign off the medical review of a translation"
+    sign_off_logged = "Signed off the medical review of the translation."
+    sign_off_lasts = "The page says so until its text changes, or the English guide does."
+    no_review_yet = "No medical review of this translation yet."
 
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_published and not self.can_publish(request):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_published and not self.can_publish(request):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = cast(
-            type[GuideTranslationAdminForm], super().get_form(request, obj, change, **kwargs)
+    def sign_off(self, obj, *, reviewer, seen_fingerprint):
+        return translation_review_sign_off(
+            translation=obj, reviewer=reviewer, seen_fingerprint=seen_fingerprint
         )
-        form.can_publish = self.can_publish(request)
-        return form
+
+    def sign_off_context(self, obj):
+        return {"english_version": translation_english_version(obj)}
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("made_from_current"):
@@ -873,125 +908,20 @@ class GuideTranslationAdmin(admin.ModelAdmin):
                 translation=form.instance, summary=summary, author=request.user
             )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "can_sign_off_review": is_medical_reviewer(request.user),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
     @admin.display(description="English version")
     def english_version(self, text):
         return translation_english_version(text)
 
     @admin.display(description="Medical review of this translation")
     def review_status(self, text):
-        return translation_review_status(text)
+        return review_in_words(text)
 
-    @admin.display(description="Review history (never edited)")
-    def review_history(self, text):
-        reviews = list(text.reviews.all()) if text.pk else []
-        if not reviews:
-            return "No medical review of this translation yet."
-        return format_html(
-            "<table><thead><tr><th>Signed</th><th>Reviewer</th><th>Fingerprint</th>"
-            "<th>Matches the translation now</th></tr></thead><tbody>{}</tbody></table>",
-            format_html_join(
-                "",
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                (
-                    (
-                        timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
-                        review.reviewer_display,
-                        review.fingerprint[:12],
-                        "yes" if review.fingerprint == text.content_fingerprint else "no",
-                    )
-                    for review in reviews
-                ),
-            ),
-        )
-
-    @admin.display(description="Preview")
-    def preview_link(self, text):
-        if text.pk is None:
-            return "Save the translation to preview it."
-        url = reverse("admin:education_guidetranslation_preview", args=[text.pk])
-        link = '<a href="{}" target="_blank">Preview this translation as saved</a>'
-        return format_html(link, url)
-
-    def get_urls(self):
-        preview = self.admin_site.admin_view(self.preview_view)
-        sign_off = self.admin_site.admin_view(self.sign_off_view)
-        return [
-            path("<int:object_id>/preview/", preview, name="education_guidetranslation_preview"),
-            path("<int:object_id>/sign-off/", sign_off, name="education_guidetranslation_sign_off"),
-            *super().get_urls(),
-        ]
-
-    def _translation(self, object_id) -> GuideTranslation:
-        return get_object_or_404(
-            GuideTranslation.objects.select_related("last_review", "guide__condition"),
-            pk=object_id,
-        )
-
-    def sign_off_view(self, request, object_id):
-        """Show what a sign-off of the translation covers (GET) and record it (POST);
-        medical reviewers only, as for a guide."""
-        if not is_medical_reviewer(request.user):
-            raise PermissionDenied
-        text = self._translation(object_id)
-        change_url = reverse("admin:education_guidetranslation_change", args=[text.pk])
-        if request.method == "POST":
-            try:
-                review = translation_review_sign_off(
-                    translation=text,
-                    reviewer=request.user,
-                    seen_fingerprint=request.POST.get("fingerprint", ""),
-                )
-            except ValidationError as error:
-                for message in error.messages:
-                    self.message_user(request, message, messages.ERROR)
-                return redirect(request.path)
-            self.log_change(request, text, "Signed off the medical review of the translation.")
-            self.message_user(
-                request,
-                f"You signed off the medical review of “{text}” as {review.reviewer_display}. "
-                "The page says so until its text changes, or the English guide does.",
-                messages.SUCCESS,
-            )
-            return redirect(change_url)
-        profile = ReviewerProfile.objects.filter(user=request.user).first()
-        if profile is None:
-            profile_url = reverse("admin:education_reviewerprofile_add")
-        else:
-            profile_url = reverse("admin:education_reviewerprofile_change", args=[profile.pk])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Sign off the medical review of a translation",
-            "opts": self.opts,
-            "original": text,
-            "text": text,
-            "change_url": change_url,
-            "preview_url": reverse("admin:education_guidetranslation_preview", args=[text.pk]),
-            "review_status": self.review_status(text),
-            "english_version": self.english_version(text),
-            "fingerprint": text.current_fingerprint(),
-            "profile": profile if profile is not None and profile.is_complete else None,
-            "profile_url": profile_url,
-        }
-        return TemplateResponse(request, "admin/education/guidetranslation/sign_off.html", context)
-
-    def preview_view(self, request, object_id):
-        """The translated page as visitors would see it, whatever its status, in its
-        language."""
-        text = self._translation(object_id)
-        if not super().has_change_permission(request, text):
-            raise PermissionDenied
+    def preview_response(self, request, text):
+        """In the translation's language (rendered here, while it is active)."""
         guide = text.guide
         prefetch_page(guide, text)
         with translation_override(text.language):
             context = {**guide_page_context(guide, text), "preview": True}
             response = TemplateResponse(request, "education/guide_detail.html", context)
             response.render()
-        response["X-Robots-Tag"] = "noindex, nofollow"
         return response

@@ -45,6 +45,12 @@ def staff_client(user) -> Client:
     return staff
 
 
+def shown_fingerprint(staff, obj) -> str:
+    """The fingerprint the sign-off page of obj asks to sign."""
+    html = staff.get(admin_url(obj, "sign_off")).content.decode()
+    return re.search(FINGERPRINT_INPUT, html).group(1)
+
+
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
@@ -96,8 +102,8 @@ def test_a_sign_off_records_its_own_review_only_and_returns_to_the_change_page(
     reviewed, translation, signed_reviewer
 ):
     staff = staff_client(signed_reviewer)
-    shown = re.search(FINGERPRINT_INPUT, staff.get(admin_url(reviewed, "sign_off")).content.decode())
-    response = staff.post(admin_url(reviewed, "sign_off"), {"fingerprint": shown.group(1)})
+    shown = shown_fingerprint(staff, reviewed)
+    response = staff.post(admin_url(reviewed, "sign_off"), {"fingerprint": shown})
     assert response.status_code == 302 and response["Location"] == admin_url(reviewed, "change")
     guide = Guide.objects.get(pk=translation.guide_id)
     text = GuideTranslation.objects.get(pk=translation.pk)
@@ -126,9 +132,9 @@ def test_a_sign_off_records_its_own_review_only_and_returns_to_the_change_page(
 
 def test_a_text_changed_while_the_reviewer_read_it_is_not_signed_off(reviewed, signed_reviewer):
     staff = staff_client(signed_reviewer)
-    shown = re.search(FINGERPRINT_INPUT, staff.get(admin_url(reviewed, "sign_off")).content.decode())
+    shown = shown_fingerprint(staff, reviewed)
     type(reviewed).objects.filter(pk=reviewed.pk).update(title="Changed while read")
-    response = staff.post(admin_url(reviewed, "sign_off"), {"fingerprint": shown.group(1)})
+    response = staff.post(admin_url(reviewed, "sign_off"), {"fingerprint": shown})
     assert response.status_code == 302 and response["Location"] == admin_url(reviewed, "sign_off")
     assert messages_of(response) == [services.CHANGED_WHILE_READING]
     assert not GuideReview.objects.exists() and not TranslationReview.objects.exists()
