@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from admissions.schedule import schedule_parse
 from cardinal.lib.env import (
@@ -223,6 +224,16 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 # mail and its commit, it would leave a mailed intake looking unnotified.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE: dict = {}
+# Only the beat holding a lock in Redis sends the periodic tasks (cardinal/beat.py),
+# so a second beat, started by mistake or kept as a standby, doubles nothing. The
+# lock expires this many seconds after its holder last renewed it: a standby takes
+# over a dead beat's schedule within that time and a third.
+CELERY_BEAT_SCHEDULER = "cardinal.beat:SingleBeatScheduler"
+CELERY_BEAT_LOCK_SECONDS = env_int("CELERY_BEAT_LOCK_SECONDS", 30)
+if CELERY_BEAT_LOCK_SECONDS < 3:
+    raise ImproperlyConfigured(
+        f"CELERY_BEAT_LOCK_SECONDS must be 3 or more (it is {CELERY_BEAT_LOCK_SECONDS})."
+    )
 
 # --- Mail -------------------------------------------------------------------
 

@@ -60,3 +60,21 @@ def test_debug_off_without_a_secret_is_a_clear_startup_error(missing):
     with pytest.raises(ImproperlyConfigured) as failure:
         settings_from_env(**env)
     assert f"{missing} must be set when DJANGO_DEBUG is off" in str(failure.value)
+
+
+def test_beat_sends_only_while_it_holds_its_lock_for_the_time_the_environment_gives(tmp_path):
+    from cardinal.beat import SingleBeatScheduler
+    from cardinal.celery import app
+
+    local = settings_from_env(DJANGO_DEBUG="1")
+    assert local["CELERY_BEAT_SCHEDULER"] == "cardinal.beat:SingleBeatScheduler"
+    assert local["CELERY_BEAT_LOCK_SECONDS"] == 30
+    chosen = settings_from_env(DJANGO_DEBUG="1", CELERY_BEAT_LOCK_SECONDS="12")
+    assert chosen["CELERY_BEAT_LOCK_SECONDS"] == 12
+    with pytest.raises(ImproperlyConfigured, match="CELERY_BEAT_LOCK_SECONDS must be 3 or more"):
+        settings_from_env(DJANGO_DEBUG="1", CELERY_BEAT_LOCK_SECONDS="1")
+
+    # `celery beat` builds this scheduler, which reads the lock's time from the settings.
+    assert app.conf.beat_scheduler == "cardinal.beat:SingleBeatScheduler"
+    scheduler = SingleBeatScheduler(app=app, schedule_filename=str(tmp_path / "s"), lazy=True)
+    assert scheduler.lock_seconds == 30
