@@ -2,7 +2,8 @@
 else, and README's Configuration section describes each: the variables are read
 from cardinal/settings.py itself (every env_* or secret() call with a literal
 name), so a setting added there is covered at once, plus those that
-deploy/docker-compose.yml takes from deploy/.env (${NAME})."""
+deploy/docker-compose.yml takes from deploy/.env and those deploy/Procfile's
+commands read (${NAME}, ${NAME:-default})."""
 
 import ast
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "cardinal" / "settings.py"
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
+PROCFILE = ROOT / "deploy" / "Procfile"
 
 
 def _reads_environment(call: ast.Call) -> bool:
@@ -37,8 +39,14 @@ def settings_variables() -> set[str]:
     return names
 
 
-def compose_variables() -> set[str]:
-    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE.read_text()))
+def shell_variables(path: Path) -> set[str]:
+    """The ${NAME} (and ${NAME:-default}, ${NAME:?message}) a file expands."""
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", path.read_text()))
+
+
+def deploy_variables() -> set[str]:
+    """Every variable the deployment reads: settings, the compose file, the Procfile."""
+    return settings_variables() | shell_variables(COMPOSE) | shell_variables(PROCFILE)
 
 
 def env_example_variables() -> list[str]:
@@ -61,13 +69,14 @@ def test_the_settings_scan_finds_the_variables_it_should():
     expected = {"DJANGO_DEBUG", "FIELD_HASH_KEY", "TRUSTED_PROXIES", "DJANGO_HSTS_SECONDS"}
     assert expected | {"EMAIL_PORT"} <= found
     assert len(found) >= 30
-    assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD"} <= compose_variables()
+    assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD"} <= shell_variables(COMPOSE)
+    assert {"GUNICORN_INTAKE_BIND", "CELERY_BEAT_SCHEDULE_FILE"} <= shell_variables(PROCFILE)
 
 
 def test_env_example_names_every_variable_and_nothing_else():
     listed = env_example_variables()
     assert len(listed) == len(set(listed)), "a variable is listed twice in .env.example"
-    wanted = settings_variables() | compose_variables()
+    wanted = deploy_variables()
     missing = wanted - set(listed)
     unknown = set(listed) - wanted
     assert not missing, f".env.example does not list {sorted(missing)}"
@@ -77,5 +86,5 @@ def test_env_example_names_every_variable_and_nothing_else():
 def test_readme_configuration_describes_every_variable():
     section = readme_configuration()
     described = set(re.findall(r"`([A-Z][A-Z0-9_]*)`", section))
-    missing = (settings_variables() | compose_variables()) - described
+    missing = deploy_variables() - described
     assert not missing, f"README's Configuration section does not describe {sorted(missing)}"
