@@ -138,6 +138,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction pooling mode a cursor cannot outlive its
+# transaction: Django must not declare server-side cursors (for .iterator()).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite lets one writer in at a time. A deferred transaction that read first
     # fails at once ("database is locked") when another writer holds the lock;

@@ -62,6 +62,18 @@ def test_debug_off_without_a_secret_is_a_clear_startup_error(missing):
     assert f"{missing} must be set when DJANGO_DEBUG is off" in str(failure.value)
 
 
+def test_server_side_cursors_are_turned_off_for_pgbouncer_from_the_environment():
+    def cursors_off(**env: str) -> bool:
+        settings = settings_from_env(DJANGO_DEBUG="1", **env)
+        return settings["DATABASES"]["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+
+    assert cursors_off() is False
+    assert cursors_off(DATABASE_DISABLE_SERVER_SIDE_CURSORS="1") is True
+    assert cursors_off(DATABASE_DISABLE_SERVER_SIDE_CURSORS="off") is False
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_DISABLE_SERVER_SIDE_CURSORS"):
+        cursors_off(DATABASE_DISABLE_SERVER_SIDE_CURSORS="pgbouncer")
+
+
 def test_beat_sends_only_while_it_holds_its_lock_for_the_time_the_environment_gives(tmp_path):
     from cardinal.beat import SingleBeatScheduler
     from cardinal.celery import app
