@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -47,6 +48,8 @@ OVERVIEW_PERMISSION = "admissions.view_admissionsoverview"
 # The ids of the intakes the last phone search found: the number and its hash
 # stay out of page addresses, history and bookmarks.
 PHONE_SEARCH_SESSION_KEY = "admissions_phone_search"
+# A navigator's own "My languages" page (own_languages_view).
+OWN_LANGUAGES_URL_NAME = "admissions_own_languages"
 
 
 def short_age(delta) -> str:
@@ -747,6 +750,11 @@ class IntakeAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.find_view)),
                 name="admissions_intake_find",
             ),
+            path(
+                "my-languages/",
+                self.admin_site.admin_view(own_languages_view),
+                name=OWN_LANGUAGES_URL_NAME,
+            ),
             *super().get_urls(),
         ]
 
@@ -875,6 +883,53 @@ class StaffProfileForm(forms.ModelForm):
         return languages_text(self.cleaned_data["languages"])
 
 
+class OwnLanguagesForm(StaffProfileForm):
+    """The languages a navigator speaks, ticked by the navigator on "My languages"
+    (own_languages_view): the same field as the staff profile's, nothing else."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["languages"].help_text = (
+            "The languages you can hold a call in. A Spanish intake goes to a Spanish "
+            "speaker on duty first."
+        )
+
+
+def own_languages_view(request):
+    """The "My languages" page: a navigator (an active member of the Navigators
+    group) ticks the languages they speak. Their own staff profile's languages only, never anyone
+    else's nor its duty state; recorded in their account's history. Reached from
+    the link beside the duty switch; IntakeAdmin serves it with the navigator's
+    other pages."""
+    user = request.user
+    if not roles.is_navigator(user):
+        raise PermissionDenied
+    state = NavigatorState.objects.filter(user=user).first() or NavigatorState(user=user)
+    data = request.POST if request.method == "POST" else None
+    form = OwnLanguagesForm(data, instance=state)
+    if request.method == "POST" and form.is_valid():
+        state, _ = NavigatorState.objects.update_or_create(
+            user=user, defaults={"languages": form.cleaned_data["languages"]}
+        )
+        spoken = ", ".join(state.language_labels())
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=[user],
+            action_flag=CHANGE,
+            change_message=f"Changed their languages spoken: {spoken}.",
+            single_object=True,
+        )
+        messages.success(request, f"Your languages are saved: {spoken}.")
+        return HttpResponseRedirect(request.path)
+    context = {
+        **admin.site.each_context(request),
+        "title": "My languages",
+        "opts": Intake._meta,
+        "form": form,
+    }
+    return TemplateResponse(request, "admin/admissions/own_languages.html", context)
+
+
 class StaffProfileInline(admin.StackedInline):
     """The staff member's profile on their account page: the languages they speak
     (the duty state is theirs to set, with the switch on every admin page). Whoever
@@ -910,7 +965,9 @@ class StaffProfileInline(admin.StackedInline):
 class StaffUserAdmin(UserAdmin):
     """Staff accounts are deactivated, never deleted, not even by a superuser:
     deleting one would erase its admin history (LogEntry) with it. The account
-    page holds the staff profile too (StaffProfileInline: languages spoken)."""
+    page holds the staff profile too (StaffProfileInline: languages spoken), which
+    whoever may change staff accounts changes; a navigator sets their own
+    languages on "My languages" (own_languages_view)."""
 
     actions = ["deactivate"]
     inlines = [StaffProfileInline]

@@ -51,3 +51,8 @@ def active_members(group: str, *, with_email: bool = False) -> QuerySet[Abstract
     if with_email:
         members = members.exclude(email="")
     return members.order_by("username")
+
+
+def is_navigator(user) -> bool:
+    """Whether the user is an active member of the Navigators group."""
+    return active_members(NAVIGATORS_GROUP).filter(pk=user.pk).exists()
