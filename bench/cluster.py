@@ -309,38 +309,21 @@ class Cluster:
         self.env = self._environment()
 
     def _environment(self) -> dict[str, str]:
-        from cryptography.fernet import Fernet
+        from bench.stack import bench_environment
 
-        from tests.harness import child_env
-
-        return child_env(
-            drop=["DJANGO_SETTINGS_MODULE"],
-            **{
-                # Production settings from the environment (README, "Production"),
-                # with throwaway secrets made for this run.
-                "DJANGO_DEBUG": "0",
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-                "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-                "FIELD_HASH_KEY": secrets.token_urlsafe(32),
-                "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-                "SITE_URL": f"http://127.0.0.1:{self.shipped_port}",
-                "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP inside the bench
-                "DATABASE_URL": self.database_url,
-                "REDIS_URL": self.redis_url,
-                "STATIC_ROOT": str(self.work / "staticfiles"),
-                **self.sink.env,
-                # nginx reaches the web hosts from the client's bridge address.
-                "TRUSTED_PROXIES": f"{CLIENT}/32",
-                "GUNICORN_FORWARDED_ALLOW_IPS": CLIENT,
-                # One load generator: lift the per-address and global intake limits.
-                "ADMISSIONS_RATE_LIMIT": "100000000/h",
-                "ADMISSIONS_POST_RATE_LIMIT": "100000000/h",
-                "ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE": "0",
-                "ADMISSIONS_HOURS": "mon-sun 00:00-24:00",
-                "ADMISSIONS_SWEEP_SECONDS": str(SWEEP_SECONDS),
-                "ADMISSIONS_RENOTIFY_AFTER_SECONDS": "20",
-                "CELERY_VISIBILITY_TIMEOUT": "30",
-            },
+        return bench_environment(
+            site_url=f"http://127.0.0.1:{self.shipped_port}",
+            database_url=self.database_url,
+            redis_url=self.redis_url,
+            static_root=self.work / "staticfiles",
+            mail=self.sink.env,
+            # nginx reaches the web hosts from the client's bridge address.
+            TRUSTED_PROXIES=f"{CLIENT}/32",
+            GUNICORN_FORWARDED_ALLOW_IPS=CLIENT,
+            ADMISSIONS_HOURS="mon-sun 00:00-24:00",
+            ADMISSIONS_SWEEP_SECONDS=str(SWEEP_SECONDS),
+            ADMISSIONS_RENOTIFY_AFTER_SECONDS="20",
+            CELERY_VISIBILITY_TIMEOUT="30",
         )
 
     # --- Processes ------------------------------------------------------------

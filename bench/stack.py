@@ -121,6 +121,46 @@ class MailArrivals:
             return max(self.arrivals.values(), default=None)
 
 
+def bench_environment(
+    *,
+    site_url: str,
+    database_url: str,
+    redis_url: str,
+    static_root: Path,
+    mail: dict[str, str],
+    **values: str,
+) -> dict[str, str]:
+    """The environment of the site's processes in a benchmark (this stack and
+    bench/cluster.py's hosts): production settings with throwaway secrets made for
+    the run, plain HTTP, mail to the bench's SMTP sink, and no intake limits;
+    `values` on top."""
+    return child_env(
+        drop=["DJANGO_SETTINGS_MODULE"],
+        **{
+            # Production settings, with throwaway secrets made for this run.
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SITE_URL": site_url,
+            # No TLS inside the bench: the proxy says http, so Django must not redirect.
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "STATIC_ROOT": str(static_root),
+            **mail,
+            # One load generator posts from one address: lift the per-address
+            # limits for this run only (the product's defaults are untouched).
+            "ADMISSIONS_RATE_LIMIT": "100000000/h",
+            "ADMISSIONS_POST_RATE_LIMIT": "100000000/h",
+            # The load is an intake flood by design: no ceiling for everyone either.
+            "ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE": "0",
+            **values,
+        },
+    )
+
+
 class Stack:
     """Everything `make bench` runs, on free loopback ports under one work directory."""
 
@@ -143,29 +183,12 @@ class Stack:
     # --- Environment ----------------------------------------------------------------
 
     def _environment(self) -> dict[str, str]:
-        return child_env(
-            drop=["DJANGO_SETTINGS_MODULE"],
-            **{
-                # Production settings, with throwaway secrets made for this run.
-                "DJANGO_DEBUG": "0",
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-                "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-                "FIELD_HASH_KEY": secrets.token_urlsafe(32),
-                "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-                "SITE_URL": f"http://127.0.0.1:{self.proxy_port}",
-                # No TLS on loopback: the proxy says http, so Django must not redirect.
-                "DJANGO_SECURE_SSL_REDIRECT": "0",
-                "DATABASE_URL": self.database_url,
-                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-                "STATIC_ROOT": str(self.static_root),
-                **self.smtp.env,
-                # One load generator posts from one address: lift the per-address
-                # limits for this run only (the product's defaults are untouched).
-                "ADMISSIONS_RATE_LIMIT": "100000000/h",
-                "ADMISSIONS_POST_RATE_LIMIT": "100000000/h",
-                # The load is an intake flood by design: no ceiling for everyone either.
-                "ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE": "0",
-            },
+        return bench_environment(
+            site_url=f"http://127.0.0.1:{self.proxy_port}",
+            database_url=self.database_url,
+            redis_url=f"redis://127.0.0.1:{self.redis_port}/0",
+            static_root=self.static_root,
+            mail=self.smtp.env,
         )
 
     def manage(self, *args: str) -> None:
