@@ -18,13 +18,15 @@ It measures, prints one table and writes it as JSON to bench/results/cluster-*.j
 4. a worker host killed while it sends a mail (the sink holds DATA): the mail
    arrives exactly once;
 5. beat on one host: the periodic tasks run once per interval; a second beat
-   started by mistake doubles them.
+   started on a worker host stands by (cardinal/beat.py: only the beat holding a
+   lock in Redis sends), so they are not doubled; the beat host killed, the second
+   takes over once the lock expires.
 
 Nothing here fails on a time. Everything it made (namespaces, links, processes,
 the work directory) is removed on success, on failure and on Ctrl-C, and the table
 says what `ip netns`, `ip link` and the process list still show of it (nothing).
 
-    python -m bench.cluster [--quick] [--duration 10] [--keep]
+    python -m bench.cluster [--quick] [--duration 10] [--keep] [--only beat,...]
     python -m bench.cluster --cleanup     # remove what a killed run left behind
 """
 
@@ -73,6 +75,9 @@ SWEEPS = (
     "admissions.tasks.intakes_escalate_overdue",
     "admissions.tasks.intakes_anonymise_expired",
 )
+# The beats' lock (cardinal/beat.py) lasts this long here (30 s in production), so
+# that a standby's takeover of a killed beat is seen within the run.
+BEAT_LOCK_SECONDS = 10
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -324,6 +329,7 @@ class Cluster:
             ADMISSIONS_SWEEP_SECONDS=str(SWEEP_SECONDS),
             ADMISSIONS_RENOTIFY_AFTER_SECONDS="20",
             CELERY_VISIBILITY_TIMEOUT="30",
+            CELERY_BEAT_LOCK_SECONDS=str(BEAT_LOCK_SECONDS),
         )
 
     # --- Processes ------------------------------------------------------------
@@ -957,31 +963,55 @@ def sweeps_received(log_text: str) -> Counter:
     return Counter(name for name in found if name in SWEEPS)
 
 
+SENT = "Scheduler: Sending due task "
+
+
 def beat(cluster: Cluster, args) -> dict:
+    """Sweeps received by the workers in a window with one beat, then with a second
+    one started on a worker host (cardinal/beat.py: it stands by), then after the
+    beat host is killed (the standby takes over once the lock expires)."""
     workers = [name for name in ("worker1", "worker2") if cluster.processes[name].running]
     window = args.beat_window
+    beats = ("beat", "beat-second")
 
-    def count() -> dict:
-        marks = {name: cluster.processes[name].log_mark() for name in workers}
+    def count() -> tuple[dict, dict]:
+        marks = {name: cluster.processes[name].log_mark() for name in (*workers, *beats)
+                 if name in cluster.processes}  # fmt: skip
         time.sleep(window)
         total: Counter = Counter()
-        for name, mark in marks.items():
-            total += sweeps_received(cluster.processes[name].log_since(mark))
-        return {name.rsplit(".", 1)[1]: total[name] for name in SWEEPS}
+        for name in workers:
+            total += sweeps_received(cluster.processes[name].log_since(marks[name]))
+        sent = {name: cluster.processes[name].log_since(marks[name]).count(SENT)
+                for name in beats if name in marks}  # fmt: skip
+        return {name.rsplit(".", 1)[1]: total[name] for name in SWEEPS}, sent
 
     intervals = window / SWEEP_SECONDS
-    one = count()
+    one, _ = count()
     host = workers[0]
     cluster.start_celery("beat-second", host, "beat")
-    two = count()
-    cluster.processes.pop("beat-second").stop()
+    second = cluster.processes["beat-second"]
+    wait_for(lambda: "standing by" in second.log_since(0), 30, "the second beat standing by")
+    two, sent_by = count()
+
+    mark = second.log_mark()
+    killed_at = time.monotonic()
+    kill_host("beat")
+    wait_for(lambda: SENT in second.log_since(mark), 6 * BEAT_LOCK_SECONDS, "the takeover")
+    takeover_s = time.monotonic() - killed_at
+    after, _ = count()
+    second.stop()
+    cluster.processes.pop("beat-second")
     return {
         "sweep_seconds": SWEEP_SECONDS,
         "window_s": window,
         "intervals": intervals,
+        "lock_seconds": BEAT_LOCK_SECONDS,
         "one_beat": one,
         "second_beat_on": host,
         "two_beats": two,
+        "two_beats_sent_by": sent_by,
+        "takeover_after_beat_host_killed_s": round(takeover_s, 1),
+        "after_takeover": after,
     }
 
 
@@ -1002,14 +1032,15 @@ def redis_capacity(cluster: Cluster) -> dict:
 # --- The run ------------------------------------------------------------------------------
 
 
-def ensure_tools() -> None:
+def ensure_tools(web: bool = True) -> None:
+    """The tools a run needs; wrk and nginx only for the scenarios with web hosts."""
     if os.geteuid() != 0:
         raise SystemExit("bench-cluster makes network namespaces: run it as root")
-    missing = [tool for tool in ("ip", "wrk", "redis-server", "psql", "createdb", "setpriv")
-               if not shutil.which(tool)]  # fmt: skip
+    tools = ("ip", "redis-server", "psql", "createdb", "setpriv", *(("wrk",) if web else ()))
+    missing = [tool for tool in tools if not shutil.which(tool)]
     if not (PG_BIN / "initdb").exists():
         missing.append(str(PG_BIN / "initdb"))
-    if not Path("/usr/sbin/nginx").exists():
+    if web and not Path("/usr/sbin/nginx").exists():
         missing.append("nginx")
     if missing:
         raise SystemExit(f"missing: {', '.join(missing)} (make bench-cluster installs them)")
@@ -1027,6 +1058,19 @@ def source() -> dict:
     return {"commit": head.stdout.strip(), "changes": bool(status.strip())}
 
 
+# The scenarios, in the order they run; all but beat need the web hosts and nginx.
+SCENARIOS = ("throughput", "freshness", "web-kill", "worker-kill", "beat")
+NEEDS_WEB = {"throughput", "freshness", "web-kill", "worker-kill"}
+
+
+def scenarios(value: str) -> list[str]:
+    chosen = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(SCENARIOS)}")
+    return [name for name in SCENARIOS if name in chosen]
+
+
 def forms_needed(args) -> tuple[int, int]:
     per_config = int(args.forms_per_second * (args.duration + 1))
     return 2 * per_config, int(args.kill_forms)
@@ -1035,7 +1079,8 @@ def forms_needed(args) -> tuple[int, int]:
 def measure(args) -> dict:
     from bench import intake
 
-    ensure_tools()
+    web = bool(set(args.only) & NEEDS_WEB)
+    ensure_tools(web)
     if our_namespaces() or our_links() or our_cgroups():
         log("removing what an earlier run left behind")
         remove_network()
@@ -1064,41 +1109,50 @@ def measure(args) -> dict:
         cluster.manage("collectstatic", "--noinput", "-v0")
         cluster.manage("load_guides", "-v0")
         cluster.python("bench.inprocess", "setup")
-        for host in ("web1", "web2"):
-            cluster.start_web(host)
+        if web:
+            for host in ("web1", "web2"):
+                cluster.start_web(host)
         for host in ("worker1", "worker2"):
             cluster.start_celery(host, host, "worker")
         cluster.start_celery("beat", "beat", "beat")
-        cluster.start_nginx()
-        throughput_forms, kill_forms = forms_needed(args)
-        log(f"loading the intake form {throughput_forms + kill_forms + 1:,} times")
-        forms = intake.prepare_many(cluster.shipped_port, throughput_forms + kill_forms + 1)
-        log(f"forms loaded in {time.monotonic() - begun:.0f} s since the start")
-        probe_form = forms.pop()
-        kill_batch = [forms.pop() for _ in range(kill_forms)]
-        time.sleep(3)  # every form past the minimum fill time
-        caps = {"web1": args.web_cpu, "web2": args.web_cpu}
+        forms: list = []
+        if web:
+            cluster.start_nginx()
+            throughput_forms, kill_forms = forms_needed(args)
+            log(f"loading the intake form {throughput_forms + kill_forms + 1:,} times")
+            forms = intake.prepare_many(cluster.shipped_port, throughput_forms + kill_forms + 1)
+            log(f"forms loaded in {time.monotonic() - begun:.0f} s since the start")
+            probe_form = forms.pop()
+            kill_batch = [forms.pop() for _ in range(kill_forms)]
+            time.sleep(3)  # every form past the minimum fill time
+        caps = {"web1": args.web_cpu, "web2": args.web_cpu} if web else {}
         caps |= {"worker1": args.worker_cpu, "worker2": args.worker_cpu}
         for host, cores in caps.items():  # once the forms are loaded, at full speed
             if cores and not cap_host_cpu(host, cores):
                 log("no CPU cgroup to give each host its share of a core: not capped")
                 args.web_cpu = args.worker_cpu = 0
                 break
-        results["web_host_cpu_cores"] = args.web_cpu or None
+        results["web_host_cpu_cores"] = (args.web_cpu or None) if web else None
         results["worker_host_cpu_cores"] = args.worker_cpu or None
+        results["only"] = args.only if set(args.only) != set(SCENARIOS) else None
 
-        log("1. throughput with one and two web hosts")
-        results["throughput"] = throughput(cluster, forms, args)
-        results["redis"] = redis_capacity(cluster)
-        results["db_max_connections"] = int(cluster.sql("SHOW max_connections")[0][0])
-        log("2. a guide saved on web1, served by web2")
-        results["freshness"] = freshness(cluster, args.rounds)
-        log("3. web2 killed under load")
-        results["web_host_killed"] = web_host_killed(cluster, kill_batch, args)
-        log("4. a worker host killed mid-mail")
-        results["worker_host_killed"] = worker_host_killed(cluster, probe_form, args)
-        log("5. beat on one host, then a second one by mistake")
-        results["beat"] = beat(cluster, args)
+        if "throughput" in args.only:
+            log("1. throughput with one and two web hosts")
+            results["throughput"] = throughput(cluster, forms, args)
+            results["redis"] = redis_capacity(cluster)
+            results["db_max_connections"] = int(cluster.sql("SHOW max_connections")[0][0])
+        if "freshness" in args.only:
+            log("2. a guide saved on web1, served by web2")
+            results["freshness"] = freshness(cluster, args.rounds)
+        if "web-kill" in args.only:
+            log("3. web2 killed under load")
+            results["web_host_killed"] = web_host_killed(cluster, kill_batch, args)
+        if "worker-kill" in args.only:
+            log("4. a worker host killed mid-mail")
+            results["worker_host_killed"] = worker_host_killed(cluster, probe_form, args)
+        if "beat" in args.only:
+            log("5. beat on one host, a second one on a worker host, then the beat host killed")
+            results["beat"] = beat(cluster, args)
     finally:
         # A second Ctrl-C must not cut the clean-up short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -1238,11 +1292,30 @@ def rows(results: dict) -> list[tuple[str, str]]:
             f"5. Sweep tasks run in {b['window_s']:g} s ({b['intervals']:g} intervals of "
             f"{b['sweep_seconds']} s)"
         )
-        add("  one beat (its own host)", ", ".join(f"{n} {c}" for n, c in b["one_beat"].items()))
-        add(
-            f"  a second beat started by mistake on {b['second_beat_on']}",
-            ", ".join(f"{n} {c}" for n, c in b["two_beats"].items()),
-        )
+
+        def sweeps(counts: dict) -> str:
+            return ", ".join(f"{n} {c}" for n, c in counts.items())
+
+        add("  one beat (its own host)", sweeps(b["one_beat"]))
+        if "two_beats_sent_by" in b:
+            sent = b["two_beats_sent_by"]
+            one_beat = b["one_beat"]
+            doubled = any(count > one_beat[name] + 1 for name, count in b["two_beats"].items())
+            add(
+                f"  a second beat started on {b['second_beat_on']}",
+                f"{sweeps(b['two_beats'])}: {'doubled' if doubled else 'not doubled'} "
+                f"(sends: beat {sent.get('beat', 0)}, the second {sent.get('beat-second', 0)})",
+            )
+            add(
+                "  the beat host killed: the second beat takes over",
+                f"first send {b['takeover_after_beat_host_killed_s']:g} s after the kill "
+                f"(lock {b['lock_seconds']} s); then {sweeps(b['after_takeover'])}",
+            )
+        else:  # a run from before the beat lock
+            add(
+                f"  a second beat started by mistake on {b['second_beat_on']}",
+                sweeps(b["two_beats"]),
+            )
     left = results.get("left_behind", {})
     add(
         "Left behind after the run (ip netns, ip link, cgroups, processes, work dir)",
@@ -1262,11 +1335,16 @@ def table(results: dict) -> str:
             f" (each web host held to {cores:g} of a core, each worker host to "
             f"{results.get('worker_host_cpu_cores') or 'no limit'})"
             if (cores := results.get("web_host_cpu_cores"))
-            else ""
+            else (
+                f" (each worker host held to {worker:g} of a core)"
+                if (worker := results.get("worker_host_cpu_cores"))
+                else ""
+            )
         )
         + f", load average {machine['load_average_before'][0]} before and "
         f"{machine.get('load_average_after', ['?'])[0]} after; {results.get('duration_s')} s"
         + (" (--quick)" if results.get("quick") else "")
+        + (f" (--only {','.join(only)})" if (only := results.get("only")) else "")
     )
     body = [f"{measure.ljust(width)} | {result}".rstrip() for measure, result in lines]
     return "\n".join([head, *body])
@@ -1354,6 +1432,12 @@ def main() -> None:
     parser.add_argument("--beat-window", type=float, default=30)
     parser.add_argument("--redelivery-timeout", type=float, default=180)
     parser.add_argument("--drain-timeout", type=float, default=300)
+    parser.add_argument(
+        "--only",
+        type=scenarios,
+        default=list(SCENARIOS),
+        help=f"comma-separated scenarios to run ({', '.join(SCENARIOS)}); all by default",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     parser.add_argument("--quick", action="store_true", help="short runs (about 3 minutes)")
     parser.add_argument("--cleanup", action="store_true", help="remove a killed run's leftovers")
@@ -1377,10 +1461,12 @@ def main() -> None:
     results = measure(args)
     RESULTS.mkdir(exist_ok=True)
     stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
-    name = f"cluster-{stamp}{'-quick' if args.quick else ''}.json"
+    partial = set(args.only) != set(SCENARIOS)
+    suffix = ("-quick" if args.quick else "") + ("-" + "-".join(args.only) if partial else "")
+    name = f"cluster-{stamp}{suffix}.json"
     text = json.dumps(results, indent=2) + "\n"
     (RESULTS / name).write_text(text)
-    if not args.quick:
+    if not args.quick and not partial:
         (RESULTS / "cluster-latest.json").write_text(text)
     print(table(results))
     print(f"\nWritten to bench/results/{name}")
