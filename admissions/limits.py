@@ -4,6 +4,10 @@ on accepted intakes per minute, whoever sends them.
 
 A cache that cannot be reached never turns a person away: each check then
 lets the submission through and logs the outage (without any value).
+
+With Redis (production), each check is one round trip over a client kept per
+process (cardinal.lib.redis_client), the values stored as Django's cache stores
+them (an integer as its digits), under the cache's own key names.
 """
 
 import logging
@@ -13,7 +17,8 @@ from enum import Enum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
+
+from cardinal.lib.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +58,8 @@ def address_posted(address: str) -> bool:
     posts_key = _window_key(POSTS_KEY, address, posts_seconds, now)
     accepted_key = _window_key(ACCEPTED_KEY, address, accepted_seconds, now)
     try:
-        if isinstance(cache, RedisCache):
-            pipe = cache._cache.get_client(write=True).pipeline(transaction=False)
+        if (client := redis_client()) is not None:
+            pipe = client.pipeline(transaction=False)
             posts_key = cache.make_and_validate_key(posts_key)
             pipe.set(posts_key, 0, nx=True, ex=posts_seconds + WINDOW_SECONDS)
             pipe.incr(posts_key)
@@ -74,17 +79,31 @@ def address_accepted(address: str) -> None:
     _, seconds = parse_rate(settings.ADMISSIONS_RATE_LIMIT)
     key = _window_key(ACCEPTED_KEY, address, seconds, time.time())
     try:
-        if isinstance(cache, RedisCache):
-            pipe = cache._cache.get_client(write=True).pipeline(transaction=False)
-            key = cache.make_and_validate_key(key)
-            pipe.set(key, 0, nx=True, ex=seconds + WINDOW_SECONDS)
-            pipe.incr(key)
-            pipe.execute()
-        else:
-            cache.add(key, 0, timeout=seconds + WINDOW_SECONDS)
-            cache.incr(key)
+        _count(key, timeout=seconds + WINDOW_SECONDS)
     except Exception as exc:
         logger.warning("intake rate limit unavailable (%s)", type(exc).__name__)
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to the count under `key`, which starts at 0 and expires `timeout`
+    seconds after it was first counted; the new count. One round trip with Redis.
+    ValueError (another cache) when the key expired between its add and incr."""
+    if (client := redis_client()) is not None:
+        pipe = client.pipeline(transaction=False)
+        key = cache.make_and_validate_key(key)
+        pipe.set(key, 0, nx=True, ex=timeout)
+        pipe.incr(key)
+        return int(pipe.execute()[1])
+    cache.add(key, 0, timeout=timeout)
+    return cache.incr(key)
+
+
+def _add(key: str, *, timeout: int) -> bool:
+    """Store 1 under `key` for `timeout` seconds unless it is there: whether it
+    was stored (cache.add, with the kept client under Redis)."""
+    if (client := redis_client()) is not None:
+        return bool(client.set(cache.make_and_validate_key(key), 1, nx=True, ex=timeout))
+    return cache.add(key, 1, timeout=timeout)
 
 
 class Claim(Enum):
@@ -97,9 +116,7 @@ def token_claim(nonce: str) -> Claim:
     """Take the fill-time token with this nonce for one submission (atomic: of
     two requests with the same token, one gets CLAIMED, the other USED)."""
     try:
-        added = cache.add(
-            CLAIM_KEY.format(nonce), 1, timeout=settings.ADMISSIONS_FORM_MAX_AGE_SECONDS + 60
-        )
+        added = _add(CLAIM_KEY.format(nonce), timeout=settings.ADMISSIONS_FORM_MAX_AGE_SECONDS + 60)
     except Exception as exc:
         logger.warning("fill-token check unavailable (%s)", type(exc).__name__)
         return Claim.UNCHECKED
@@ -110,7 +127,10 @@ def token_release(nonce: str) -> None:
     """Give a claimed token back: its submission was not saved (say, the
     database was down), so the person may send the same form again."""
     try:
-        cache.delete(CLAIM_KEY.format(nonce))
+        if (client := redis_client()) is not None:
+            client.delete(cache.make_and_validate_key(CLAIM_KEY.format(nonce)))
+        else:
+            cache.delete(CLAIM_KEY.format(nonce))
     except Exception as exc:
         logger.warning("fill-token release unavailable (%s)", type(exc).__name__)
 
@@ -126,10 +146,8 @@ def ceiling_reached(window: int) -> bool:
     limit = settings.ADMISSIONS_GLOBAL_LIMIT_PER_MINUTE
     if limit <= 0:
         return False
-    key = WINDOW_KEY.format(window)
     try:
-        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-        count = cache.incr(key)
+        count = _count(WINDOW_KEY.format(window), timeout=WINDOW_SECONDS * 2)
     except ValueError:  # the key expired between add and incr: this is the first
         return False
     except Exception as exc:
@@ -141,7 +159,7 @@ def ceiling_reached(window: int) -> bool:
 def ceiling_alert_due(window: int) -> bool:
     """True once per minute past the ceiling: the first caller alerts the supervisors."""
     try:
-        return cache.add(ALERT_KEY.format(window), 1, timeout=WINDOW_SECONDS * 2)
+        return _add(ALERT_KEY.format(window), timeout=WINDOW_SECONDS * 2)
     except Exception as exc:
         logger.warning("intake ceiling alert check unavailable (%s)", type(exc).__name__)
         return False
