@@ -6,6 +6,7 @@ this browser's re-shows the form, answers kept, with a word of explanation.
 """
 
 import contextlib
+import copy
 import hashlib
 import hmac
 import re
@@ -86,6 +87,37 @@ def one_line(value: str) -> None:
         raise ValidationError(_("Please keep this on one line."), code="line_break")
 
 
+class SharedChoices:
+    """A choice field whose choices are fixed where the form is defined, shared by
+    every form made instead of copied: Django deep-copies each field of a form for
+    every instance, and the copy of the 52 states alone cost more CPU than the
+    whole validation of a submission. Nothing changes a form's choices."""
+
+    def __deepcopy__(self, memo):
+        # forms.Field.__deepcopy__, with the widget copied as its own __deepcopy__
+        # does less its choices, which its setter would normalise again.
+        result = copy.copy(self)
+        memo[id(self)] = result
+        result.widget = copy.copy(self.widget)
+        result.widget.attrs = self.widget.attrs.copy()
+        memo[id(self.widget)] = result.widget
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
+        return result
+
+
+class ChoiceField(SharedChoices, forms.ChoiceField):
+    pass
+
+
+class TypedChoiceField(SharedChoices, forms.TypedChoiceField):
+    pass
+
+
+class MultipleChoiceField(SharedChoices, forms.MultipleChoiceField):
+    pass
+
+
 class TelInput(forms.TextInput):
     input_type = "tel"
 
@@ -156,7 +188,7 @@ class IntakeForm(forms.Form):
             "We will call or text this number. Numbers outside the US need the country code."
         ),
     )
-    contact_method = forms.ChoiceField(
+    contact_method = ChoiceField(
         label=_("How should we reach you first?"),
         choices=Intake.ContactMethod.choices,
         widget=forms.RadioSelect,
@@ -165,7 +197,7 @@ class IntakeForm(forms.Form):
             "invalid_choice": _("Choose a phone call or a text message."),
         },
     )
-    best_time = forms.ChoiceField(
+    best_time = ChoiceField(
         label=_("Best time to call"),
         choices=Intake.BestTime.choices,
         widget=forms.RadioSelect,
@@ -174,7 +206,7 @@ class IntakeForm(forms.Form):
             "invalid_choice": _("Choose a time of day, or any time."),
         },
     )
-    voicemail_ok = forms.TypedChoiceField(
+    voicemail_ok = TypedChoiceField(
         label=_("Is it OK to leave a voicemail?"),
         choices=[("yes", _("Yes")), ("no", _("No, please don't"))],
         coerce=lambda value: value == "yes",
@@ -184,7 +216,7 @@ class IntakeForm(forms.Form):
             "invalid_choice": _("Choose yes or no."),
         },
     )
-    who_needs_help = forms.ChoiceField(
+    who_needs_help = ChoiceField(
         label=_("Who needs help?"),
         choices=Intake.WhoNeedsHelp.choices,
         widget=forms.RadioSelect,
@@ -194,7 +226,7 @@ class IntakeForm(forms.Form):
         },
     )
     # The page's language is chosen to begin with (__init__); left unanswered, it stands.
-    language = forms.ChoiceField(
+    language = ChoiceField(
         label=_("Language for the call (optional)"),
         required=False,
         choices=CALL_LANGUAGES,
@@ -210,13 +242,13 @@ class IntakeForm(forms.Form):
             "invalid": _("Enter an email address like name@example.com, or leave it empty.")
         },
     )
-    state = forms.ChoiceField(
+    state = ChoiceField(
         label=_("State you live in (optional)"),
         required=False,
         choices=[("", _("Choose a state")), *US_STATES],
         error_messages={"invalid_choice": "Choose a state from the list, or leave it empty."},
     )
-    substances = forms.MultipleChoiceField(
+    substances = MultipleChoiceField(
         label=_("Substances of concern (optional)"),
         required=False,
         choices=Intake.Substance.choices,

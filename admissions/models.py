@@ -37,6 +37,15 @@ def normalise_reference(text: str) -> str | None:
     return REFERENCE_PREFIX + match.group(1) if match else None
 
 
+def random_reference() -> str:
+    """A random reference: REFERENCE_PREFIX, then REFERENCE_LENGTH characters of
+    REFERENCE_ALPHABET (31**6, about 887 million). It may be taken already: the
+    unique index says so when it is saved (services.intake_submit draws again)."""
+    return REFERENCE_PREFIX + "".join(
+        secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH)
+    )
+
+
 class IntakeQuerySet(models.QuerySet):
     def awaiting_contact(self):
         """Intakes nobody has reached yet and that still expect a call."""
@@ -84,14 +93,15 @@ class IntakeQuerySet(models.QuerySet):
         return self.filter(anonymised_at__isnull=True).filter(closed_long_ago | untouched)
 
     def unused_reference(self) -> str:
-        """A new random reference that no intake has: REFERENCE_PREFIX, then
-        REFERENCE_LENGTH characters of REFERENCE_ALPHABET."""
+        """A new random reference (random_reference) that no intake has."""
         for _ in range(10):
-            body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-            reference = REFERENCE_PREFIX + body
-            if not self.model._base_manager.filter(reference=reference).exists():
+            reference = random_reference()
+            if not self.reference_taken(reference):
                 return reference
         raise RuntimeError("could not find an unused intake reference")
+
+    def reference_taken(self, reference: str) -> bool:
+        return self.model._base_manager.filter(reference=reference).exists()
 
     def with_phone(self, e164: str):
         """Intakes with this phone number, hashed under any FIELD_HASH_KEY."""

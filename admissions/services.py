@@ -12,10 +12,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -32,6 +31,7 @@ from admissions.models import (
     Language,
     NavigatorState,
     duty_seen_since,
+    random_reference,
 )
 from admissions.schedule import schedule_current
 from cardinal.lib.tasks import queue_or_log
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Draws of a new intake's reference before giving up (each clash is one in millions).
+REFERENCE_ATTEMPTS = 10
 
 
 # --- Submission -------------------------------------------------------------
@@ -78,9 +80,12 @@ def intake_submit(
     wording = consent.WORDINGS[consent_version]
     now = timezone.now()
     call_after = schedule_current().open_within(now, Intake.BEST_TIME_WINDOWS.get(best_time))
-    with transaction.atomic():
+    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
         intake = Intake(
-            reference=Intake.objects.unused_reference(),
+            # Drawn without asking whether it is taken (a query on every intake for a
+            # clash about once in 887 million); the unique index tells, and a clash
+            # rolls back this attempt only.
+            reference=random_reference(),
             first_name=first_name,
             who_needs_help=who_needs_help,
             best_time=best_time,
@@ -98,22 +103,32 @@ def intake_submit(
             call_after=call_after,
         )
         intake.set_phone(phone)
-        intake.save()
-        ConsentRecord.objects.create(
-            intake=intake,
-            wording_version=wording.version,
-            wording_sha256=wording.sha256,
-            given_at=now,
-            page=consent_page[:200],
-        )
-        IntakeActivity.objects.create(
-            intake=intake,
-            kind=IntakeActivity.Kind.STATUS_CHANGE,
-            to_status=Intake.Status.NEW,
-            note="Submitted through the website.",
-            created_at=now,
-        )
-        transaction.on_commit(partial(queue_notification, intake.pk))
+        try:
+            with transaction.atomic():
+                intake.save(force_insert=True)
+                ConsentRecord.objects.create(
+                    intake=intake,
+                    wording_version=wording.version,
+                    wording_sha256=wording.sha256,
+                    given_at=now,
+                    page=consent_page[:200],
+                )
+                IntakeActivity.objects.create(
+                    intake=intake,
+                    kind=IntakeActivity.Kind.STATUS_CHANGE,
+                    to_status=Intake.Status.NEW,
+                    note="Submitted through the website.",
+                    created_at=now,
+                )
+                transaction.on_commit(partial(queue_notification, intake.pk))
+        except IntegrityError:
+            if attempt == REFERENCE_ATTEMPTS or not Intake.objects.reference_taken(
+                intake.reference
+            ):
+                raise
+            logger.warning("intake reference drawn twice; drawing another")
+            continue
+        break
     logger.info("intake %s saved", intake.pk)
     return intake
 
@@ -156,37 +171,47 @@ def navigator_next(
     of the two it was.
 
     Locks that navigator's duty row until the transaction ends.
+
+    One query tells who is on duty and which languages they speak: when nobody
+    is, that is the only one; a pool none of them is in (no Spanish speaker on
+    duty) and a preferred navigator off duty are not asked for.
     """
     now = now or timezone.now()
     on_duty = NavigatorState.objects.on_duty(now)
-    pools = [on_duty]
+    speakers = dict(on_duty.values_list("user_id", "languages"))
+    if not speakers:
+        return None
+    pools = [(on_duty, set(speakers))]
     if language and language != Language.ENGLISH:
-        pools.insert(0, on_duty.speaking(language))
+        speaking = {user_id for user_id, codes in speakers.items() if language in codes.split(",")}
+        if speaking:
+            pools.insert(0, (on_duty.speaking(language), speaking))
     preferred = _navigators_preferred(intake)
     state = None
-    for pool in pools:
-        state = _navigator_in(pool, preferred)
+    for pool, members in pools:
+        state = _navigator_in(pool, [user_id for user_id in preferred if user_id in members])
         if state is not None:
             break
     if state is None:
         return None
     state.last_assigned_at = now
     state.save(update_fields=["last_assigned_at"])
-    state.user = get_user_model().objects.get(pk=state.user_id)  # caches user.navigator_state
-    return state.user
+    return state.user  # read with the row; its navigator_state is that row
 
 
 def _navigator_in(pool, preferred: list[int]) -> NavigatorState | None:
     """The duty row, locked, of the first preferred navigator in the pool, else of
-    the one in it given an intake least recently; None for an empty pool."""
+    the one in it given an intake least recently; None for an empty pool. The
+    navigator's user row comes with it (not locked)."""
+    pool = pool.select_related("user")
     for user_id in preferred:
-        state = pool.filter(user_id=user_id).select_for_update().first()
+        state = pool.filter(user_id=user_id).select_for_update(of=("self",)).first()
         if state is not None:
             return state
     candidates = pool.order_by(F("last_assigned_at").asc(nulls_first=True), "user_id")
     return (
-        candidates.select_for_update(skip_locked=True).first()
-        or candidates.select_for_update().first()
+        candidates.select_for_update(skip_locked=True, of=("self",)).first()
+        or candidates.select_for_update(of=("self",)).first()
     )
 
 
@@ -237,7 +262,7 @@ def intake_notify(*, intake_id: int, now: datetime | None = None) -> bool:
     error propagates (the task retries) and rolls everything back.
     """
     with transaction.atomic():
-        intake = (
+        locked = (
             Intake.objects.select_for_update()
             .only(
                 "pk",
@@ -251,8 +276,9 @@ def intake_notify(*, intake_id: int, now: datetime | None = None) -> bool:
                 "language",
             )
             .filter(pk=intake_id)
-            .first()
+            .order_by()  # one row by its key: no ORDER BY to build
         )
+        intake = next(iter(locked), None)
         if intake is None:
             logger.warning("intake %s to notify does not exist", intake_id)
             return False
