@@ -23,13 +23,16 @@ class EducationConfig(AppConfig):
         as does a change of a guide's related list; a save or delete of any row a guide
         page shows, a medical review and a condition included, retires the pages the
         fast path keeps. A translation's FAQ is part of what its review covers too;
-        its rows retire the stored pages as the guide's do.
+        its rows retire the stored pages as the guide's do. A line of a change log,
+        the guide's or a translation's, and a condition render again the page sections
+        stored with the guides and translations that show them.
         """
         from education import page_cache, signals
         from education.models import (
             FAQ,
             Condition,
             Guide,
+            GuideChange,
             GuideReview,
             GuideTranslation,
             Source,
@@ -73,6 +76,17 @@ class EducationConfig(AppConfig):
                 "education.translation-deleted",
             ),
             (post_save, signals.listed_condition_changed, Condition, "education.related-condition"),
+            (
+                post_save,
+                signals.condition_sections_changed,
+                Condition,
+                "education.condition-sections",
+            ),
+            *(
+                (signal, signals.change_log_changed, model, f"education.{name}-log-{event}")
+                for model, name in ((GuideChange, "guide"), (TranslationChange, "translation"))
+                for signal, event in SAVED_OR_DELETED
+            ),
             (m2m_changed, signals.related_list_changed, Guide.related.through, "education.related"),
             *(
                 (
@@ -84,6 +98,7 @@ class EducationConfig(AppConfig):
                 for model in (
                     Guide,
                     FAQ,
+                    GuideChange,
                     Source,
                     Testimonial,
                     GuideReview,

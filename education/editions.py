@@ -30,6 +30,11 @@ TRANSLATED_ATTRIBUTES = frozenset(
         "sources_html",
         "related_html",
         "json_ld_parts",
+        "takeaways_html",
+        "emergency_html",
+        "toc_html",
+        "changes_html",
+        "first_change_on",
         "content_updated_on",
         "content_fingerprint",
     )
@@ -93,11 +98,7 @@ class GuideEdition:
 
     @property
     def first_published_on(self) -> date | None:
-        dates = [change.date for change in self.translation.changes.all()]
-        if dates:
-            return min(dates)
-        published = self.translation.published_at
-        return timezone.localdate(published) if published else None
+        return self.translation.first_published_on
 
     @property
     def fda_status_label(self) -> str:

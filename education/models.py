@@ -449,12 +449,11 @@ class Condition(models.Model):
         ]
 
 
-class GuideQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(status=Guide.Status.PUBLISHED)
+class ReviewedQuerySet(models.QuerySet):
+    """Rows with a medical review of their own: guides and translations (GuidePage)."""
 
     def review_in_state(self, state: str, today: date | None = None):
-        """Guides whose medical review is in the state (a Guide.ReviewState)."""
+        """Rows whose own medical review is in the state (a Guide.ReviewState)."""
         cutoff = review_cutoff(today)
         matches = models.Q(last_review__fingerprint=models.F("content_fingerprint"))
         if state == Guide.ReviewState.NEVER:
@@ -466,6 +465,11 @@ class GuideQuerySet(models.QuerySet):
         if state == Guide.ReviewState.VALID:
             return self.filter(matches, last_review__signed_at__gte=cutoff)
         raise ValueError(f"unknown review state {state!r}")
+
+
+class GuideQuerySet(ReviewedQuerySet):
+    def published(self):
+        return self.filter(status=Guide.Status.PUBLISHED)
 
     def review_not_current(self, today: date | None = None):
         """Guides without a valid review: changed since it, never reviewed or overdue."""
@@ -542,23 +546,208 @@ def content_fingerprint(
 
 
 def page_prefetches() -> list:
-    """What a guide page shows beyond the guide row: one query each. Its FAQs,
-    sources and related guides are stored on the row (Guide.faqs_html, sources_html,
-    related_html, json_ld_parts)."""
-    return [
-        models.Prefetch(
-            "testimonials", queryset=Testimonial.objects.shown(), to_attr="shown_testimonials"
-        ),
-        models.Prefetch("changes", queryset=GuideChange.objects.only("guide", "date", "summary")),
-    ]
+    """What a guide page shows beyond the guide row, one query each: nothing now. Its
+    FAQs, sources, related guides, change log and testimonials are stored on the row
+    (GuidePage's *_html fields and json_ld_parts, Guide.shown_testimonials)."""
+    return []
 
 
-class Guide(models.Model):
+def changes_prefetch() -> models.Prefetch:
+    """A guide's or a translation's change log as its page lists it, newest first: what
+    a page renders its sections from when it cannot read them stored (a guide not
+    translated, on a page in another language)."""
+    return models.Prefetch("changes", queryset=GuideChange.objects.only("guide", "date", "summary"))
+
+
+class GuidePage(models.Model):
+    """What a guide page shows in one language, as a guide (English) and each of its
+    translations hold it, each in a table of its own: the texts, their publication,
+    and what the render stores (education.services.guide_render and
+    translation_render), so a request reads HTML ready and never parses markdown.
+    Each has its own medical review (last_review), read through the methods here.
+    """
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         REVIEW = "review", "In review"
         PUBLISHED = "published", "Published"
 
+    class ReviewState(models.TextChoices):
+        VALID = "valid", "valid"
+        CHANGED = "changed", "changed since review"
+        NEVER = "never", "never reviewed"
+        OVERDUE = "overdue", "overdue"
+
+    title = models.CharField(max_length=200)
+    medication = models.CharField(max_length=100)
+    description = models.CharField(
+        max_length=300, help_text="The meta description search engines show; under 160 characters."
+    )
+    summary = models.TextField(
+        "key takeaways", help_text="One takeaway per line; markdown and citations allowed."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The page's "Updated on": the date of the newest change-log entry, or the day of
+    # first publication while the log is empty. updated_at is when the row was last
+    # written (a load, a cited source, a testimonial), which moves the page's cache
+    # validators but is no news to a reader.
+    content_updated_on = models.DateField(
+        "content updated on", null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Stored by the render, in the page's language.
+    summary_html = models.JSONField(default=list, editable=False)
+    body_html = models.TextField(blank=True, editable=False)
+    # One rendering per emergency box, in reading order (each with its own citation ids).
+    overdose_signs_html = models.JSONField(default=list, editable=False)
+    toc = models.JSONField(default=list, editable=False)
+    # A medication's row cells for the guide list: ROW_TEXT_FIELDS' HTML, without
+    # citation marks (the comparison page numbers them among its own sources).
+    row_html = models.JSONField(default=dict, editable=False)
+    # current_fingerprint() as of the last render, or FAQ or cited source change.
+    content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # The page's FAQ, Sources and Related medications sections, and the parts of its
+    # JSON-LD that come from them ({"faq": [...], "citation": [...]}); a cited source's
+    # change, or a listed guide's, renders its part again (education.signals), so a
+    # page request reads none of those rows.
+    faqs_html = models.TextField(blank=True, editable=False)
+    sources_html = models.TextField(blank=True, editable=False)
+    related_html = models.TextField(blank=True, editable=False)
+    json_ld_parts = models.JSONField(default=dict, editable=False)
+    # The page's sections that no request changes (education.services.sections_render):
+    # the key takeaways, the two emergency boxes (in reading order), the table of
+    # contents and the change log ("What changed"), with the date of the log's oldest
+    # entry (first_published_on). Rendered again when the texts, the condition or the
+    # change log change (education.signals).
+    takeaways_html = models.TextField(blank=True, editable=False)
+    emergency_html = models.JSONField(default=list, editable=False)
+    toc_html = models.TextField(blank=True, editable=False)
+    changes_html = models.TextField(blank=True, editable=False)
+    first_change_on = models.DateField(null=True, blank=True, editable=False)
+
+    if TYPE_CHECKING:
+        # Each model's own: a foreign key to its own kind of review record.
+        last_review: "GuideReview | TranslationReview | None"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        """Save the row, dated on its first publication."""
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        if self.content_updated_on is None and self.published_at is not None:
+            self.content_updated_on = timezone.localdate(self.published_at)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "published_at",
+                "content_updated_on",
+                "updated_at",
+            }
+        super().save(*args, **kwargs)
+
+    def citation_errors(self) -> dict[str, list[str]]:
+        """clean()'s messages for the texts that cite an unknown source, by field."""
+        errors = {}
+        for name in ("summary", "overdose_signs", "body", *ROW_TEXT_FIELDS):
+            try:
+                check_citations(getattr(self, name))
+            except ValidationError as error:
+                errors[name] = error.messages
+        return errors
+
+    @property
+    def summary_items(self) -> list[str]:
+        return [line.strip() for line in self.summary.splitlines() if line.strip()]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def first_published_on(self) -> date | None:
+        """The date of the oldest change-log entry (its first publication), as stored
+        with the log, else the day published_at was set."""
+        if self.first_change_on is not None:
+            return self.first_change_on
+        return timezone.localdate(self.published_at) if self.published_at else None
+
+    def current_fingerprint(self, faqs: list[tuple[str, str]] | None = None) -> str:
+        """The fingerprint of what a reader sees now: each model's own."""
+        raise NotImplementedError
+
+    def refresh_content_fingerprint(self) -> bool:
+        """Store current_fingerprint() (after a FAQ or cited source changed in place);
+        whether it changed."""
+        fingerprint = self.current_fingerprint()
+        if fingerprint == self.content_fingerprint:
+            return False
+        self.content_fingerprint = fingerprint
+        type(self)._default_manager.filter(pk=self.pk).update(
+            content_fingerprint=fingerprint, updated_at=timezone.now()
+        )
+        return True
+
+    def review_state_for(self, fingerprint: str, today: date | None = None) -> str:
+        """The review state (a Guide.ReviewState) of content with this fingerprint."""
+        review = self.last_review
+        if review is None:
+            return self.ReviewState.NEVER
+        if review.fingerprint != fingerprint:
+            return self.ReviewState.CHANGED
+        if review.signed_at < review_cutoff(today):
+            return self.ReviewState.OVERDUE
+        return self.ReviewState.VALID
+
+    @property
+    def review_state(self) -> str:
+        """The review state of the stored content (what the page shows)."""
+        return self.review_state_for(self.content_fingerprint)
+
+    def review_state_now(self, today: date | None = None) -> str:
+        """The review state of the content as the rows read now, not as last stored:
+        what a launch is gated on (guides_review_status, launch_check). Only VALID
+        is a current review."""
+        return self.review_state_for(self.current_fingerprint(), today)
+
+    @property
+    def review_is_current(self) -> bool:
+        """Whether the page may claim the last review: valid, or valid but overdue."""
+        return self.review_state in (self.ReviewState.VALID, self.ReviewState.OVERDUE)
+
+    @property
+    def review_due_at(self) -> datetime | None:
+        """When the last review becomes overdue (the start of that day)."""
+        if self.last_review is None:
+            return None
+        signed_on = timezone.localdate(self.last_review.signed_at)
+        return datetime.combine(
+            signed_on + REVIEW_INTERVAL + timedelta(days=1),
+            time.min,
+            tzinfo=timezone.get_current_timezone(),
+        )
+
+    @property
+    def changed_after_review_on(self) -> date | None:
+        """The "Updated on" date of a page changed since its last review.
+
+        The change log's date (content_updated_on) when it is not older than the
+        review; otherwise the change is one the log does not list (a FAQ or a
+        cited source edited in place), and the day the row last moved is used.
+        """
+        review = self.last_review
+        if review is None:
+            return self.content_updated_on
+        if self.content_updated_on is not None and self.content_updated_on >= review.signed_on:
+            return self.content_updated_on
+        return timezone.localdate(self.updated_at)
+
+
+class Guide(GuidePage):
     class FdaStatus(models.TextChoices):
         # For the guide's condition: Guide.fda_status_label names it.
         APPROVED = "approved", "FDA-approved"
@@ -569,18 +758,7 @@ class Guide(models.Model):
         RESCUE = "rescue", "Overdose reversal (no row in the table, no FDA-status badge)"
         COMPARISON = "comparison", "Comparison page (shows its condition's table)"
 
-    class ReviewState(models.TextChoices):
-        VALID = "valid", "valid"
-        CHANGED = "changed", "changed since review"
-        NEVER = "never", "never reviewed"
-        OVERDUE = "overdue", "overdue"
-
     slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=200)
-    medication = models.CharField(max_length=100)
-    description = models.CharField(
-        max_length=300, help_text="The meta description search engines show; under 160 characters."
-    )
     condition = models.ForeignKey(
         Condition,
         on_delete=models.PROTECT,
@@ -631,9 +809,6 @@ class Guide(models.Model):
         blank=True,
         help_text="The main finding, in a phrase.",
     )
-    summary = models.TextField(
-        "key takeaways", help_text="One takeaway per line; markdown and citations allowed."
-    )
     body = models.TextField(
         help_text="Markdown. '## Heading' starts a section in the table of contents; "
         "cite a source with [^key]."
@@ -645,7 +820,9 @@ class Guide(models.Model):
     )
     related = models.ManyToManyField("self", symmetrical=False, blank=True)
     order = models.PositiveSmallIntegerField(default=100, help_text="Position in lists.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # The testimonials its pages show (Testimonial.objects.shown(): text and initials,
+    # newest first), copied here by testimonials_store whenever one changes.
+    shown_testimonials = models.JSONField(default=list, editable=False)
     # The newest sign-off (GuideReview), set by education.services.guide_review_sign_off.
     last_review = models.ForeignKey(
         "GuideReview",
@@ -655,37 +832,6 @@ class Guide(models.Model):
         editable=False,
         related_name="+",
     )
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The page's "Updated on": the date of the newest change-log entry (GuideChange),
-    # or the day of first publication while the log is empty. updated_at is when
-    # the row was last written (a load, a cited source, a testimonial), which
-    # moves the page's cache validators but is no news to a reader.
-    content_updated_on = models.DateField(
-        "content updated on", null=True, blank=True, editable=False
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    # Stored by guide_render (education.services).
-    summary_html = models.JSONField(default=list, editable=False)
-    body_html = models.TextField(blank=True, editable=False)
-    # One rendering per emergency box, in reading order (each with its own citation ids).
-    overdose_signs_html = models.JSONField(default=list, editable=False)
-    toc = models.JSONField(default=list, editable=False)
-    # A medication's row cells for the guide list: ROW_TEXT_FIELDS' HTML, without
-    # citation marks (the comparison page numbers them among its own sources).
-    row_html = models.JSONField(default=dict, editable=False)
-    # current_fingerprint() as of the last render, or FAQ or cited source change.
-    content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    # The page's FAQ, Sources and Related medications sections, and the parts of its
-    # JSON-LD that come from them ({"faq": [...], "citation": [...]}), stored by
-    # guide_render (a cited source's change, or a listed guide's, renders its part
-    # again: education.signals), so a page request reads none of those rows.
-    faqs_html = models.TextField(blank=True, editable=False)
-    sources_html = models.TextField(blank=True, editable=False)
-    related_html = models.TextField(blank=True, editable=False)
-    json_ld_parts = models.JSONField(default=dict, editable=False)
-
     objects = GuideQuerySet.as_manager()
 
     class Meta:
@@ -707,32 +853,20 @@ class Guide(models.Model):
     def save(self, *args, **kwargs):
         """Save the row; education.services.guide_render renders its markdown.
 
-        A guide given no condition is for DEFAULT_CONDITION_SLUG's."""
+        A guide given no condition is for DEFAULT_CONDITION_SLUG's. Its copy of the
+        testimonials it shows is read again, so no save writes back an older one."""
         if not self.condition_id:
             self.condition = Condition.objects.default()
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
-        if self.content_updated_on is None and self.published_at is not None:
-            self.content_updated_on = timezone.localdate(self.published_at)
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {
-                *kwargs["update_fields"],
-                "published_at",
-                "content_updated_on",
-                "updated_at",
-            }
+        written = kwargs.get("update_fields")
+        if self.pk is not None and (written is None or "shown_testimonials" in written):
+            self.shown_testimonials = shown_testimonials(self.pk)[self.pk]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("education:guide-detail", args=[self.slug])
 
     def clean(self):
-        errors = {}
-        for field in ("summary", "overdose_signs", "body", *ROW_TEXT_FIELDS):
-            try:
-                check_citations(getattr(self, field))
-            except ValidationError as error:
-                errors[field] = error.messages
+        errors = self.citation_errors()
         if self.condition_id:
             for field, message in row_problems(
                 kind=self.kind, condition=self.condition, values=self.row_values()
@@ -771,25 +905,8 @@ class Guide(models.Model):
         return label if label.startswith("FDA") else label[:1].lower() + label[1:]
 
     @property
-    def summary_items(self) -> list[str]:
-        return [line.strip() for line in self.summary.splitlines() if line.strip()]
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == self.Status.PUBLISHED
-
-    @property
     def is_off_label(self) -> bool:
         return self.is_medication and self.fda_status == self.FdaStatus.OFF_LABEL
-
-    @property
-    def first_published_on(self) -> date | None:
-        """The date of the oldest change-log entry (its first publication), else the
-        day published_at was set. Reads guide.changes (prefetched for the page)."""
-        dates = [change.date for change in self.changes.all()] if self.pk else []
-        if dates:
-            return min(dates)
-        return timezone.localdate(self.published_at) if self.published_at else None
 
     def current_fingerprint(self, faqs: list[tuple[str, str]] | None = None) -> str:
         """The fingerprint of what a reader sees now (content_fingerprint()).
@@ -811,69 +928,6 @@ class Guide(models.Model):
         fields = {name: getattr(self, name) for name in FINGERPRINTED_FIELDS if name != "condition"}
         fields["condition"] = self.condition.slug if self.condition_id else DEFAULT_CONDITION_SLUG
         return content_fingerprint(fields=fields, faqs=faqs, sources=sources, table=table)
-
-    def refresh_content_fingerprint(self) -> None:
-        """Store current_fingerprint() (after a FAQ or cited source changed in place)."""
-        fingerprint = self.current_fingerprint()
-        if fingerprint != self.content_fingerprint:
-            self.content_fingerprint = fingerprint
-            Guide.objects.filter(pk=self.pk).update(
-                content_fingerprint=fingerprint, updated_at=timezone.now()
-            )
-
-    def review_state_for(self, fingerprint: str, today: date | None = None) -> str:
-        """The review state (a Guide.ReviewState) of content with this fingerprint."""
-        review = self.last_review
-        if review is None:
-            return self.ReviewState.NEVER
-        if review.fingerprint != fingerprint:
-            return self.ReviewState.CHANGED
-        if review.signed_at < review_cutoff(today):
-            return self.ReviewState.OVERDUE
-        return self.ReviewState.VALID
-
-    @property
-    def review_state(self) -> str:
-        """The review state of the stored content (what the page shows)."""
-        return self.review_state_for(self.content_fingerprint)
-
-    def review_state_now(self, today: date | None = None) -> str:
-        """The review state of the content as the rows read now, not as last stored:
-        what a launch is gated on (guides_review_status, launch_check). Only VALID
-        is a current review."""
-        return self.review_state_for(self.current_fingerprint(), today)
-
-    @property
-    def review_is_current(self) -> bool:
-        """Whether the page may claim the last review: valid, or valid but overdue."""
-        return self.review_state in (self.ReviewState.VALID, self.ReviewState.OVERDUE)
-
-    @property
-    def review_due_at(self) -> datetime | None:
-        """When the last review becomes overdue (the start of that day)."""
-        if self.last_review is None:
-            return None
-        signed_on = timezone.localdate(self.last_review.signed_at)
-        return datetime.combine(
-            signed_on + REVIEW_INTERVAL + timedelta(days=1),
-            time.min,
-            tzinfo=timezone.get_current_timezone(),
-        )
-
-    @property
-    def changed_after_review_on(self) -> date | None:
-        """The "Updated on" date of a guide changed since its last review.
-
-        The change log's date (content_updated_on) when it is not older than the
-        review; otherwise the change is one the log does not list (a FAQ or a
-        cited source edited in place), and the day the row last moved is used.
-        """
-        review = self.last_review
-        if review is None:
-            return self.content_updated_on
-        if self.content_updated_on is not None and self.content_updated_on >= review.signed_on:
-            return self.content_updated_on
-        return timezone.localdate(self.updated_at)
 
 
 def row_problems(*, kind: str, condition: Condition, values: dict[str, str]) -> dict[str, str]:
@@ -1146,6 +1200,33 @@ def _content_written(field_names) -> tuple[str, ...]:
     return tuple(a for a in APPROVED_CONTENT if a in names or a.removesuffix("_id") in names)
 
 
+# What decides whether and how a guide page shows a testimonial.
+SHOWN_TESTIMONIAL_FIELDS = frozenset(
+    ("guide", "guide_id", "text", "attribution", "approved", "consent_on_file")
+)
+
+
+def shown_testimonials(*guide_ids: int) -> dict[int, list[dict]]:
+    """The testimonials each of these guides shows, text and initials, newest first."""
+    shown: dict[int, list[dict]] = {pk: [] for pk in guide_ids}
+    rows = Testimonial.objects.shown().filter(guide_id__in=shown).order_by("-created_at", "-pk")
+    for guide_id, text, attribution in rows.values_list("guide_id", "text", "attribution"):
+        shown[guide_id].append({"text": text, "attribution": attribution})
+    return shown
+
+
+def testimonials_store(guide_ids) -> None:
+    """Copy the testimonials each of these guides shows onto its row,
+    Guide.shown_testimonials, which its pages read instead of the testimonial rows,
+    and move its pages' validators on."""
+    ids = [pk for pk in guide_ids if pk is not None]
+    if not ids:
+        return
+    now = timezone.now()
+    for pk, testimonials in shown_testimonials(*ids).items():
+        Guide.objects.filter(pk=pk).update(shown_testimonials=testimonials, updated_at=now)
+
+
 class TestimonialQuerySet(models.QuerySet):
     def shown(self):
         """Only what a person agreed to share and staff approved."""
@@ -1155,18 +1236,20 @@ class TestimonialQuerySet(models.QuerySet):
         """Writing approved content withdraws the approval, unless the same update gives it.
 
         bulk_update() goes through here too; like any update() it sends no signal, so
-        the pages that showed a withdrawn testimonial are retired here.
+        the testimonials the guides show are stored again here (testimonials_store)
+        and the pages retired.
         """
-        if not _content_written(kwargs) or "approved_at" in kwargs:
+        if _content_written(kwargs) and "approved_at" not in kwargs:
+            kwargs |= {"approved": False, "approved_by": None, "approved_at": None}
+        if not SHOWN_TESTIMONIAL_FIELDS.intersection(kwargs):
             return super().update(**kwargs)
-        kwargs |= {"approved": False, "approved_by": None, "approved_at": None}
-        withdrawn = set(self.filter(approved=True).values_list("guide_id", flat=True))
+        guides = set(self.values_list("guide_id", flat=True))
         count = super().update(**kwargs)
-        if withdrawn:
-            # No signal tells the pages: move their validators on and retire stored copies.
+        moved_to = kwargs.get("guide_id", getattr(kwargs.get("guide"), "pk", None))
+        if guides or moved_to:
             from education import page_cache
 
-            Guide.objects.filter(pk__in=withdrawn).update(updated_at=timezone.now())
+            testimonials_store(guides | {moved_to})
             page_cache.content_changed()
         return count
 
@@ -1213,8 +1296,8 @@ class Testimonial(models.Model):
         """Save the row; a change to approved content withdraws the approval.
 
         The approval stays only if it was given with this change (approve() set a
-        new approved_at). A move to another guide also moves the validators of the
-        page it leaves.
+        new approved_at). A move to another guide also stores again what the page it
+        leaves shows.
         """
         update_fields = kwargs.get("update_fields")
         written = () if self._state.adding else _content_written(update_fields)
@@ -1235,7 +1318,7 @@ class Testimonial(models.Model):
         super().save(*args, **kwargs)
         left = stored.get("guide_id") if stored else None
         if left is not None and left != self.guide_id:
-            Guide.objects.filter(pk=left).update(updated_at=timezone.now())
+            testimonials_store([left])  # its guide's, education.signals.testimonial_changed
 
     def clean(self):
         if self.approved and not self.consent_on_file:
@@ -1308,29 +1391,15 @@ def translation_fingerprint(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class GuideTranslationQuerySet(models.QuerySet):
+class GuideTranslationQuerySet(ReviewedQuerySet):
     def published(self):
         """Translations a reader sees: published, of a published guide."""
         return self.filter(
             status=GuideTranslation.Status.PUBLISHED, guide__status=Guide.Status.PUBLISHED
         )
 
-    def review_in_state(self, state: str, today: date | None = None):
-        """Translations whose own medical review is in the state (a Guide.ReviewState)."""
-        cutoff = review_cutoff(today)
-        matches = models.Q(last_review__fingerprint=models.F("content_fingerprint"))
-        if state == Guide.ReviewState.NEVER:
-            return self.filter(last_review__isnull=True)
-        if state == Guide.ReviewState.CHANGED:
-            return self.filter(~matches, last_review__isnull=False)
-        if state == Guide.ReviewState.OVERDUE:
-            return self.filter(matches, last_review__signed_at__lt=cutoff)
-        if state == Guide.ReviewState.VALID:
-            return self.filter(matches, last_review__signed_at__gte=cutoff)
-        raise ValueError(f"unknown review state {state!r}")
 
-
-class GuideTranslation(models.Model):
+class GuideTranslation(GuidePage):
     """A guide in another language: its own text, FAQ, change log and medical review.
 
     Loaded from education/content/guides/<language>/<slug>.md or edited in the admin,
@@ -1342,15 +1411,8 @@ class GuideTranslation(models.Model):
     its own (TranslationReview).
     """
 
-    Status = Guide.Status
-
     guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="translations")
     language = models.CharField(max_length=8, choices=TRANSLATION_LANGUAGES, default="es")
-    title = models.CharField(max_length=200)
-    medication = models.CharField(max_length=100)
-    description = models.CharField(
-        max_length=300, help_text="The meta description search engines show; under 160 characters."
-    )
     fda_detail = models.CharField(
         "FDA status, in words", max_length=ROW_FIELD_MAX_LENGTH, blank=True
     )
@@ -1361,12 +1423,8 @@ class GuideTranslation(models.Model):
     evidence = models.CharField(
         "what the research shows", max_length=ROW_FIELD_MAX_LENGTH, blank=True
     )
-    summary = models.TextField(
-        "key takeaways", help_text="One takeaway per line; markdown and citations allowed."
-    )
     body = models.TextField(help_text="Markdown, with the language's required '##' sections.")
     overdose_signs = models.TextField("signs of overdose", blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     source_fingerprint = models.CharField(
         "English version translated",
         max_length=64,
@@ -1382,25 +1440,6 @@ class GuideTranslation(models.Model):
         editable=False,
         related_name="+",
     )
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    content_updated_on = models.DateField(
-        "content updated on", null=True, blank=True, editable=False
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    # Stored by translation_render (education.services), as on Guide.
-    summary_html = models.JSONField(default=list, editable=False)
-    body_html = models.TextField(blank=True, editable=False)
-    overdose_signs_html = models.JSONField(default=list, editable=False)
-    toc = models.JSONField(default=list, editable=False)
-    row_html = models.JSONField(default=dict, editable=False)
-    content_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    faqs_html = models.TextField(blank=True, editable=False)
-    sources_html = models.TextField(blank=True, editable=False)
-    related_html = models.TextField(blank=True, editable=False)
-    json_ld_parts = models.JSONField(default=dict, editable=False)
-
     objects = GuideTranslationQuerySet.as_manager()
 
     class Meta:
@@ -1416,17 +1455,6 @@ class GuideTranslation(models.Model):
         return f"{self.title} ({self.language})"
 
     def save(self, *args, **kwargs):
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
-        if self.content_updated_on is None and self.published_at is not None:
-            self.content_updated_on = timezone.localdate(self.published_at)
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {
-                *kwargs["update_fields"],
-                "published_at",
-                "content_updated_on",
-                "updated_at",
-            }
         super().save(*args, **kwargs)
         # The guide's pages and the guide list show it: move their validators on.
         Guide.objects.filter(pk=self.guide_id).update(updated_at=timezone.now())
@@ -1436,12 +1464,7 @@ class GuideTranslation(models.Model):
             return reverse("education:guide-detail", args=[self.guide.slug])
 
     def clean(self):
-        errors = {}
-        for name in ("summary", "overdose_signs", "body", *ROW_TEXT_FIELDS):
-            try:
-                check_citations(getattr(self, name))
-            except ValidationError as error:
-                errors[name] = error.messages
+        errors = self.citation_errors()
         if len(self.description) > DESCRIPTION_MAX_LENGTH:
             errors["description"] = [f"Keep it under {DESCRIPTION_MAX_LENGTH} characters."]
         if self.guide_id:
@@ -1455,14 +1478,6 @@ class GuideTranslation(models.Model):
 
     def row_values(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in ROW_TEXT_FIELDS}
-
-    @property
-    def summary_items(self) -> list[str]:
-        return [line.strip() for line in self.summary.splitlines() if line.strip()]
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == self.Status.PUBLISHED
 
     @property
     def is_outdated(self) -> bool:
@@ -1500,60 +1515,18 @@ class GuideTranslation(models.Model):
             table=table,
         )
 
-    def refresh_content_fingerprint(self) -> None:
-        fingerprint = self.current_fingerprint()
-        if fingerprint != self.content_fingerprint:
-            self.content_fingerprint = fingerprint
-            GuideTranslation.objects.filter(pk=self.pk).update(
-                content_fingerprint=fingerprint, updated_at=timezone.now()
-            )
+    def refresh_content_fingerprint(self) -> bool:
+        """GuidePage's; the English guide's pages show the translation's state too."""
+        changed = super().refresh_content_fingerprint()
+        if changed:
             Guide.objects.filter(pk=self.guide_id).update(updated_at=timezone.now())
-
-    def review_state_for(self, fingerprint: str, today: date | None = None) -> str:
-        review = self.last_review
-        if review is None:
-            return Guide.ReviewState.NEVER
-        if review.fingerprint != fingerprint:
-            return Guide.ReviewState.CHANGED
-        if review.signed_at < review_cutoff(today):
-            return Guide.ReviewState.OVERDUE
-        return Guide.ReviewState.VALID
-
-    @property
-    def review_state(self) -> str:
-        return self.review_state_for(self.content_fingerprint)
-
-    def review_state_now(self, today: date | None = None) -> str:
-        return self.review_state_for(self.current_fingerprint(), today)
+        return changed
 
     @property
     def review_is_current(self) -> bool:
         """Whether the page may claim the last review: the review matches the text,
         and the text still translates the English guide as it reads now."""
-        return not self.is_outdated and self.review_state in (
-            Guide.ReviewState.VALID,
-            Guide.ReviewState.OVERDUE,
-        )
-
-    @property
-    def review_due_at(self) -> datetime | None:
-        if self.last_review is None:
-            return None
-        signed_on = timezone.localdate(self.last_review.signed_at)
-        return datetime.combine(
-            signed_on + REVIEW_INTERVAL + timedelta(days=1),
-            time.min,
-            tzinfo=timezone.get_current_timezone(),
-        )
-
-    @property
-    def changed_after_review_on(self) -> date | None:
-        review = self.last_review
-        if review is None:
-            return self.content_updated_on
-        if self.content_updated_on is not None and self.content_updated_on >= review.signed_on:
-            return self.content_updated_on
-        return timezone.localdate(self.updated_at)
+        return not self.is_outdated and super().review_is_current
 
 
 def translated_comparison_document(condition: Condition, language: str) -> dict:

@@ -4,6 +4,7 @@ import http.client
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import override as translation_override
 
 from education import comparison, editions, markup, seo
@@ -84,50 +86,87 @@ def guide_render(*, guide: Guide) -> Guide:
     """Render the guide's summary, signs of overdose, body and FAQ answers once and save.
 
     Call it after the guide's FAQs are saved: citation numbers run across the page
-    in reading order. It stores the HTML, the table of contents, each answer's HTML
-    and text, the numbered sources, the FAQ, Sources and Related medications sections
-    with their JSON-LD (faqs_render, sources_render, related_render) and the content
-    fingerprint, and moves on the
+    in reading order. It stores what _page_render does, in English, and moves on the
     validators of the pages that list the guide as related. An unknown citation key
     raises ValidationError before anything is written.
     """
     if not guide.condition_id:
         guide.condition = Condition.objects.default()
-    faqs = list(FAQ.objects.filter(guide=guide)) if guide.pk else []
-    answers = [faq.answer for faq in faqs]
     # A comparison page shows its condition's table under COMPARISON_TABLE_SECTION,
     # its cells cited with the page's own numbers (education.comparison).
     rows = list(Guide.objects.table_rows(guide.condition)) if guide.is_comparison else []
-    cells = [guide.condition.row_markdown(row) for row in rows]
-    check_citations(*(guide.row_values()[name] for name in ROW_TEXT_FIELDS))
+    citations = _page_render(
+        page=guide,
+        guide=guide,
+        language="en",
+        faqs=list(FAQ.objects.filter(guide=guide)) if guide.pk else [],
+        faq_model=FAQ,
+        cells=[guide.condition.row_markdown(row) for row in rows],
+        table_section=COMPARISON_TABLE_SECTION,
+        table=lambda cells_html: comparison.comparison_table(guide.condition, rows, cells_html),
+    )
+    guide.citations.all().delete()
+    Citation.objects.bulk_create(citations)
+    # Pages that list this guide as related show its title and status.
+    Guide.objects.filter(related=guide).exclude(pk=guide.pk).update(updated_at=guide.updated_at)
+    return guide
+
+
+def _page_render(
+    *,
+    page: Guide | GuideTranslation,
+    guide: Guide,
+    language: str,
+    faqs: list,
+    faq_model: type[FAQ] | type[TranslationFAQ],
+    cells: list[list[str]],
+    table_section: str,
+    table: Callable[[list[list[str]]], comparison.Table],
+) -> list[Citation]:
+    """What guide_render and translation_render share: render the page's markdown (its
+    summary, signs of overdose, body, FAQ answers and, on a comparison page, its
+    table's cells) in `language` and save the page with what the render stores: the
+    HTML, the table of contents, each answer's HTML and text, the FAQ, Sources and
+    Related medications sections with their JSON-LD (faqs_render, sources_render,
+    related_render), the sections no request changes (sections_render) and the
+    content fingerprint. The page's citations, numbered in reading order, are
+    returned for the English guide's page to keep (a translation numbers its own).
+
+    page: the guide, or its translation; faqs: the page's in page order; cells: a
+    comparison page's table cells' markdown, by row; table: makes the table shown
+    under its '##' section table_section from the cells' rendered HTML.
+    """
+    answers = [faq.answer for faq in faqs]
+    check_citations(*(getattr(page, name) for name in ROW_TEXT_FIELDS))
     sources = known_source_keys(
-        guide.summary, guide.overdose_signs, guide.body, *answers, *(c for r in cells for c in r)
+        page.summary, page.overdose_signs, page.body, *answers, *(c for r in cells for c in r)
     )
     rendered = markup.render_guide(
-        summary=guide.summary_items,
-        overdose_signs=guide.overdose_signs,
-        body=guide.body,
+        summary=page.summary_items,
+        overdose_signs=page.overdose_signs,
+        body=page.body,
         faq_answers=answers,
         known_keys=sources,
-        table_after=COMPARISON_TABLE_SECTION if guide.is_comparison else "",
+        table_after=table_section if guide.is_comparison else "",
         table_cells=cells,
     )
     if rendered.unknown_keys:
         raise ValidationError(unknown_keys_message(rendered.unknown_keys))
-    guide.summary_html = rendered.summary_html
-    guide.overdose_signs_html = rendered.overdose_signs_html
-    guide.body_html = rendered.body_html
+    page.summary_html = rendered.summary_html
+    page.overdose_signs_html = rendered.overdose_signs_html
+    page.body_html = rendered.body_html
     if guide.is_comparison:
-        table = comparison.comparison_table(guide.condition, rows, rendered.table_html)
-        with translation_override("en"):
-            guide.body_html += comparison.table_html(table) + rendered.body_after_table_html
-    guide.row_html = {
+        with translation_override(language):
+            page.body_html += (
+                comparison.table_html(table(rendered.table_html)) + rendered.body_after_table_html
+            )
+    page.row_html = {
         name: markup.plain_inline_html(value)
-        for name, value in guide.row_values().items()
-        if name in ROW_TEXT_FIELDS and value and guide.is_medication
+        for name in ROW_TEXT_FIELDS
+        if (value := getattr(page, name)) and guide.is_medication
     }
-    guide.toc = rendered.toc
-    guide.content_fingerprint = guide.current_fingerprint(
+    page.toc = rendered.toc
+    page.content_fingerprint = page.current_fingerprint(
         faqs=[(faq.question, faq.answer) for faq in faqs]
     )
     for faq, answer_html, answer_text in zip(
@@ -139,17 +178,77 @@ def guide_render(*, guide: Guide) -> Guide:
         Citation(guide=guide, source=cited[key], number=number)
         for number, key in enumerate(rendered.cited_keys, start=1)
     ]
-    guide.faqs_html, faqs_json_ld = faqs_render(faqs=faqs)
-    guide.sources_html, sources_json_ld = sources_render(citations=citations)
-    guide.related_html = related_render(guide=guide)
-    guide.json_ld_parts = {"faq": faqs_json_ld, "citation": sources_json_ld}
-    guide.save()
-    FAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
-    guide.citations.all().delete()
-    Citation.objects.bulk_create(citations)
-    # Pages that list this guide as related show its title and status.
-    Guide.objects.filter(related=guide).exclude(pk=guide.pk).update(updated_at=guide.updated_at)
-    return guide
+    page.faqs_html, faqs_json_ld = faqs_render(faqs=faqs, language=language)
+    page.sources_html, sources_json_ld = sources_render(citations=citations, language=language)
+    page.related_html = related_render(guide=guide, language=language)
+    page.json_ld_parts = {"faq": faqs_json_ld, "citation": sources_json_ld}
+    changes = list(page.changes.all()) if page.pk else []
+    for name, value in sections_render(page=_shown(page), changes=changes).items():
+        setattr(page, name, value)
+    page.save()
+    faq_model.objects.bulk_update(faqs, ["answer_html", "answer_text"])
+    return citations
+
+
+def _shown(page: Guide | GuideTranslation) -> "Guide | editions.GuideEdition":
+    """What a page in the language of `page` reads: the guide, or its translation over it."""
+    if isinstance(page, GuideTranslation):
+        return editions.GuideEdition(page.guide, page)
+    return page
+
+
+def sections_render(*, page: "Guide | editions.GuideEdition", changes: list) -> dict[str, Any]:
+    """The sections of a guide page that no request changes, rendered in the language
+    of `page` (the guide, or a GuideEdition of its translation) from its stored HTML,
+    its condition and its change log (`changes`, newest first): the values of
+    GuidePage's takeaways_html, emergency_html (both boxes), toc_html, changes_html
+    and first_change_on. A page shown in another language than its text (a guide not
+    translated yet) renders the same templates itself (education/guide_detail.html)."""
+    language = getattr(page, "language", "en")
+    context = {
+        "guide": page,
+        "translation": getattr(page, "translation", None),
+        "EN_CONTENT": "",  # the text is in the page's language
+        "changes": changes,
+    }
+    signs = page.overdose_signs_html
+
+    def section(name: str, **more) -> str:
+        return render_to_string(f"education/includes/{name}.html", context | more)
+
+    with translation_override(language):
+        return {
+            "takeaways_html": section("takeaways"),
+            "emergency_html": [
+                section("emergency", box_id="emergency", signs_html=signs[0] if signs else ""),
+                section(
+                    "emergency",
+                    box_id="emergency-again",
+                    box_name=gettext("In an emergency, again"),
+                    signs_html=signs[1] if len(signs) > 1 else "",
+                ),
+            ],
+            "toc_html": section("toc"),
+            "changes_html": section("changes"),
+            "first_change_on": min((change.date for change in changes), default=None),
+        }
+
+
+def pages_sections_refresh(*, guides=None, translations=None) -> None:
+    """Render again the stored sections (sections_render) of the guides and the
+    translations in these querysets: their change log or their condition changed.
+    Written with update(), moving their pages' validators on; the change that called
+    this retires the stored pages."""
+    now = timezone.now()
+    if guides is not None:
+        for guide in guides.select_related("condition"):
+            sections = sections_render(page=guide, changes=list(guide.changes.all()))
+            Guide.objects.filter(pk=guide.pk).update(**sections, updated_at=now)
+    if translations is not None:
+        for text in translations.select_related("guide__condition"):
+            sections = sections_render(page=_shown(text), changes=list(text.changes.all()))
+            GuideTranslation.objects.filter(pk=text.pk).update(**sections, updated_at=now)
+            Guide.objects.filter(pk=text.guide_id).update(updated_at=now)
 
 
 def faqs_render(*, faqs, language: str = "en") -> tuple[str, list[dict]]:
@@ -337,70 +436,30 @@ def translation_render(*, translation: GuideTranslation) -> GuideTranslation:
     text = translation
     guide = text.guide
     language = text.language
-    faqs = list(TranslationFAQ.objects.filter(translation=text)) if text.pk else []
-    answers = [faq.answer for faq in faqs]
     condition_text = guide.condition.text_in(language)
     rows = translated_table_rows(guide.condition, language) if guide.is_comparison else []
-    cells = [
-        [
-            shown.fda_detail if name == "fda_status" else getattr(shown, name)
-            for name in guide.condition.column_fields
-        ]
-        for _, shown, _ in rows
-    ]
-    check_citations(*text.row_values().values())
-    sources = known_source_keys(
-        text.summary, text.overdose_signs, text.body, *answers, *(c for r in cells for c in r)
-    )
-    table_section = TRANSLATED_TABLE_SECTIONS.get(language, COMPARISON_TABLE_SECTION)
-    rendered = markup.render_guide(
-        summary=text.summary_items,
-        overdose_signs=text.overdose_signs,
-        body=text.body,
-        faq_answers=answers,
-        known_keys=sources,
-        table_after=table_section if guide.is_comparison else "",
-        table_cells=cells,
-    )
-    if rendered.unknown_keys:
-        raise ValidationError(unknown_keys_message(rendered.unknown_keys))
-    text.summary_html = rendered.summary_html
-    text.overdose_signs_html = rendered.overdose_signs_html
-    text.body_html = rendered.body_html
-    if guide.is_comparison:
-        table = comparison.comparison_table(
+    _page_render(
+        page=text,
+        guide=guide,
+        language=language,
+        faqs=list(TranslationFAQ.objects.filter(translation=text)) if text.pk else [],
+        faq_model=TranslationFAQ,
+        cells=[
+            [
+                shown.fda_detail if name == "fda_status" else getattr(shown, name)
+                for name in guide.condition.column_fields
+            ]
+            for _, shown, _ in rows
+        ],
+        table_section=TRANSLATED_TABLE_SECTIONS.get(language, COMPARISON_TABLE_SECTION),
+        table=lambda cells_html: comparison.comparison_table(
             condition_text,
             [shown for _, shown, _ in rows],
-            rendered.table_html,
+            cells_html,
             row_langs=[lang for _, _, lang in rows],
             labels_lang="" if condition_text.lang == language else condition_text.lang,
-        )
-        with translation_override(language):
-            text.body_html += comparison.table_html(table) + rendered.body_after_table_html
-    text.row_html = {
-        name: markup.plain_inline_html(value)
-        for name, value in text.row_values().items()
-        if value and guide.is_medication
-    }
-    text.toc = rendered.toc
-    text.content_fingerprint = text.current_fingerprint(
-        faqs=[(faq.question, faq.answer) for faq in faqs]
+        ),
     )
-    for faq, answer_html, answer_text in zip(
-        faqs, rendered.faq_html, rendered.faq_text, strict=True
-    ):
-        faq.answer_html, faq.answer_text = answer_html, answer_text
-    cited = Source.objects.in_bulk(rendered.cited_keys, field_name="key")
-    citations = [
-        Citation(guide=guide, source=cited[key], number=number)
-        for number, key in enumerate(rendered.cited_keys, start=1)
-    ]
-    text.faqs_html, faqs_json_ld = faqs_render(faqs=faqs, language=language)
-    text.sources_html, sources_json_ld = sources_render(citations=citations, language=language)
-    text.related_html = related_render(guide=guide, language=language)
-    text.json_ld_parts = {"faq": faqs_json_ld, "citation": sources_json_ld}
-    text.save()
-    TranslationFAQ.objects.bulk_update(faqs, ["answer_html", "answer_text"])
     # The translated pages that list this guide as related, or show its row in a table.
     for other in GuideTranslation.objects.filter(guide__related=guide, language=language).exclude(
         guide=guide
@@ -588,6 +647,8 @@ def _guide_load(entry: GuideEntry, report: LoadReport) -> Guide:
         GuideChange.objects.bulk_create(
             GuideChange(guide=guide, date=on, summary=summary) for on, summary in entry.changes
         )
+        # bulk_create() sends no signal: the page's change log is rendered again here.
+        pages_sections_refresh(guides=Guide.objects.filter(pk=guide.pk))
     if created:
         report.guides_created += 1
     else:
@@ -634,6 +695,7 @@ def _translation_load(entry: TranslationEntry, report: LoadReport) -> GuideTrans
             TranslationChange(translation=text, date=on, summary=summary)
             for on, summary in entry.changes
         )
+        pages_sections_refresh(translations=GuideTranslation.objects.filter(pk=text.pk))
     if created:
         report.translations_created += 1
     else:

@@ -1,7 +1,5 @@
 """Signal receivers of the education app; EducationConfig.ready() connects them."""
 
-from django.utils import timezone
-
 from education.models import Guide
 
 
@@ -33,8 +31,11 @@ def source_changed(sender, instance, **kwargs) -> None:
 
 
 def testimonial_changed(sender, instance, **kwargs) -> None:
-    """The guide page shows its approved testimonials: move its cache validators on."""
-    Guide.objects.filter(pk=instance.guide_id).update(updated_at=timezone.now())
+    """The guide page shows its approved testimonials, copied onto the guide's row:
+    store them again (which moves its cache validators on)."""
+    from education.models import testimonials_store
+
+    testimonials_store([instance.guide_id])
 
 
 def comparison_rows_changed(sender, instance, **kwargs) -> None:
@@ -92,3 +93,29 @@ def translation_deleted(sender, instance, **kwargs) -> None:
 
     guides_related_refresh(guides=Guide.objects.filter(related=instance.guide_id))
     translated_comparison_pages_refresh()
+
+
+def change_log_changed(sender, instance, **kwargs) -> None:
+    """A line of a guide's or a translation's change log was saved or deleted: render
+    again the page's stored sections that show the log (services.sections_render)."""
+    from education.models import GuideChange, GuideTranslation
+    from education.services import pages_sections_refresh
+
+    if isinstance(instance, GuideChange):
+        pages_sections_refresh(guides=Guide.objects.filter(pk=instance.guide_id))
+    else:
+        pages_sections_refresh(
+            translations=GuideTranslation.objects.filter(pk=instance.translation_id)
+        )
+
+
+def condition_sections_changed(sender, instance, **kwargs) -> None:
+    """The emergency boxes name the condition's signs heading and its last step: render
+    again the stored sections of its guides and of their translations."""
+    from education.models import GuideTranslation
+    from education.services import pages_sections_refresh
+
+    pages_sections_refresh(
+        guides=Guide.objects.filter(condition=instance),
+        translations=GuideTranslation.objects.filter(guide__condition=instance),
+    )

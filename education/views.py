@@ -22,7 +22,7 @@ from django.views.decorators.http import condition, require_safe
 from cardinal.lib.jsonld import json_ld
 from education.comparison import sections_context
 from education.editions import GuideEdition
-from education.models import Guide, GuideTranslation, page_prefetches
+from education.models import Guide, GuideTranslation, changes_prefetch
 from education.page_cache import cacheable
 from education.seo import guide_structured_data
 
@@ -85,15 +85,26 @@ def _one(queryset):
     return next(iter(queryset.order_by()[:1]), None)
 
 
-# What every guide page reads with the guide row.
+# What every guide page reads with the guide row (all their columns).
 _GUIDE_RELATED = ("last_review", "condition")
-# The English guide's stored texts that a translated page takes from its translation
-# instead (editions.TRANSLATED_ATTRIBUTES), and its markdown: about 130 KB of the
-# baclofen guide that a Spanish page would read for nothing.
-_READ_FROM_TRANSLATION = (
-    *("body", "summary", "overdose_signs"),
-    *("body_html", "summary_html", "overdose_signs_html", "toc", "row_html"),
-    *("faqs_html", "sources_html", "related_html", "json_ld_parts"),
+# The columns of the English guide that any page of it reads: its validators, its
+# review, what the page shows of it in every language (editions.GuideEdition).
+_GUIDE_COLUMNS = (
+    *("slug", "kind", "fda_status", "status", "published_at", "content_updated_on"),
+    *("updated_at", "content_fingerprint", "shown_testimonials", *_GUIDE_RELATED),
+)
+# The columns a page in the language of its text reads of the guide or translation
+# (the rest, its markdown above all, stays in the database): the sections stored
+# rendered (services.sections_render and the others) and the texts around them.
+_TEXT_COLUMNS = (
+    *("title", "medication", "description", "first_change_on", "json_ld_parts"),
+    *("body_html", "takeaways_html", "emergency_html", "toc_html", "changes_html"),
+    *("faqs_html", "sources_html", "related_html"),
+)
+_TRANSLATION_COLUMNS = (
+    *_TEXT_COLUMNS,
+    *("guide", "language", "status", "source_fingerprint", "published_at"),
+    *("content_updated_on", "updated_at", "content_fingerprint", "last_review"),
 )
 
 
@@ -115,14 +126,16 @@ def _published_guide(request: HttpRequest, slug: str) -> Guide | None:
                     status=GuideTranslation.Status.PUBLISHED,
                 )
                 .select_related("last_review", *(f"guide__{name}" for name in _GUIDE_RELATED))
-                .defer(*(f"guide__{name}" for name in _READ_FROM_TRANSLATION))
+                .only(*_TRANSLATION_COLUMNS, *(f"guide__{name}" for name in _GUIDE_COLUMNS))
             )
         if memo.translation is not None:
             memo.guide = memo.translation.guide
         else:
-            memo.guide = _one(
-                Guide.objects.published().select_related(*_GUIDE_RELATED).filter(slug=slug)
-            )
+            guides = Guide.objects.published().select_related(*_GUIDE_RELATED).filter(slug=slug)
+            if language == settings.LANGUAGE_CODE:
+                guides = guides.only(*_GUIDE_COLUMNS, *_TEXT_COLUMNS)
+            # else the guide not translated: the page renders its sections from its texts.
+            memo.guide = _one(guides)
     return memo.guide
 
 
@@ -160,15 +173,19 @@ def _guide_last_modified(request: HttpRequest, slug: str):
     return max(changes)
 
 
+def _sections_stored(text: GuideTranslation | None) -> bool:
+    """Whether the page reads the sections stored with what it shows (the guide, or
+    its translation): they are in that text's language, which is the page's."""
+    shown = text.language if text is not None else settings.LANGUAGE_CODE
+    return shown == (translation.get_language() or settings.LANGUAGE_CODE)
+
+
 def prefetch_page(guide: Guide, text: GuideTranslation | None) -> None:
-    """Read what the page shows beyond its rows: the guide's testimonials and the
-    change log of the guide, or of its translation on a translated page."""
-    if text is None:
-        prefetch_related_objects([guide], *page_prefetches())
-        return
-    testimonials = [p for p in page_prefetches() if p.prefetch_to == "shown_testimonials"]
-    prefetch_related_objects([guide], *testimonials)
-    prefetch_related_objects([text], "changes")
+    """Read what the page shows beyond its rows: nothing (its testimonials and every
+    section are stored on them), unless it renders its sections itself from the
+    guide's texts and change log."""
+    if not _sections_stored(text):
+        prefetch_related_objects([guide], changes_prefetch())
 
 
 def guide_page_context(guide: Guide, text: GuideTranslation | None = None) -> dict:
@@ -183,6 +200,7 @@ def guide_page_context(guide: Guide, text: GuideTranslation | None = None) -> di
         "canonical_url": canonical_url,
         "callback_url": f"{reverse('admissions:intake')}?from={guide.slug}",
         "structured_data": json_ld(guide_structured_data(page, site_url=settings.SITE_URL)),
+        "sections_stored": _sections_stored(text),
     }
     if text is not None:
         # The page's content is in its own language: nothing is marked as English.
