@@ -87,7 +87,7 @@ def one_line(value: str) -> None:
         raise ValidationError(_("Please keep this on one line."), code="line_break")
 
 
-class SharedChoices:
+class SharedChoices(forms.ChoiceField):
     """A choice field whose choices are fixed where the form is defined, shared by
     every form made instead of copied: Django deep-copies each field of a form for
     every instance, and the copy of the 52 states alone cost more CPU than the
@@ -106,7 +106,7 @@ class SharedChoices:
         return result
 
 
-class ChoiceField(SharedChoices, forms.ChoiceField):
+class ChoiceField(SharedChoices):
     pass
 
 

@@ -7,6 +7,8 @@ client is only a front to the cache's connection pool and is safe to share, so
 code that talks to Redis on a hot path (admissions/limits.py) asks for this one.
 """
 
+from typing import Any
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
@@ -18,7 +20,7 @@ def redis_client(alias: str = "default"):
     backend = caches[alias]  # this thread's backend, as django.core.cache.cache is
     if not isinstance(backend, RedisCache):
         return None
-    cache_client = backend._cache
+    cache_client: Any = backend._cache  # Django's RedisCacheClient, its pools inside
     pool = cache_client._get_connection_pool(write=True)
     kept = getattr(cache_client, "_kept_redis_client", None)
     if kept is None or kept.connection_pool is not pool:
