@@ -1,6 +1,6 @@
 """Where the CPU time of one intake goes, from the POST to the mail sent.
 
-    python -m bench.profile_intake [--n 300] [--html DIR]
+    python -m bench.profile_intake [--n 300] [--html DIR] [--pstats DIR]
 
 Starts what the bench starts (a database cardinal_bench_profile, recreated; a Redis
 server of its own; the SMTP sink) and then, in one process with the bench's
@@ -14,7 +14,8 @@ production settings:
 
 Each side is timed first without the profiler (CPU time per intake), then profiled
 with pyinstrument: the summary printed lists the largest parts, and --html writes
-the two full profiles. Nothing here is run by CI.
+the two full profiles, --pstats the two cProfile runs (for pstats or snakeviz).
+Nothing here is run by CI.
 """
 
 import argparse
@@ -171,9 +172,9 @@ WEB_PARTS = (
     ("  accepted intakes counted by address", ("admissions/limits.py", "address_accepted")),
     ("  fill-time token checked (signature)", ("admissions/forms.py", "fill_token_check")),
     ("  fill-time token claimed (Redis)", ("admissions/limits.py", "token_claim")),
+    ("  form made (its fields copied)", ("admissions/forms.py", "__init__")),
     ("  form validated", ("django/forms/forms.py", "is_valid")),
     ("  intake_submit", ("admissions/services.py", "intake_submit")),
-    ("    reference checked unused (SELECT)", ("admissions/models.py", "unused_reference")),
     ("    fields encrypted (Fernet)", ("admissions/crypto.py", "encrypt")),
     ("    three INSERTs (ORM)", ("django/db/models/base.py", "save_base")),
     ("    notification queued on commit (Celery publish)", ("celery/app/task.py", "apply_async")),
@@ -186,7 +187,10 @@ WORKER_PARTS = (
     ("    navigator on duty and repeat contact", ("admissions/services.py", "navigator_next")),
     ("    on-call recipients", ("admissions/services.py", "oncall_recipients")),
     ("    mail rendered", ("django/template/loader.py", "render_to_string")),
-    ("    mail sent (SMTP connect, send, quit)", ("django/core/mail/message.py", "send")),
+    (
+        "    mail sent (message built, sent over the kept SMTP connection)",
+        ("django/core/mail/message.py", "send"),
+    ),
     ("    all SQL round trips (psycopg execute)", ("django/db/backends/utils.py", "_execute")),
 )
 
@@ -247,15 +251,21 @@ def child(args) -> None:
     web.stop()
     worker = Profiler(interval=0.0002)
     _worker_drain(count, worker)
+    for directory in (args.html, args.pstats):
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
     if args.html:
-        Path(args.html).mkdir(parents=True, exist_ok=True)
         Path(args.html, "web.html").write_text(web.output_html())
         Path(args.html, "worker.html").write_text(worker.output_html())
     rest = profiled[count:]
     _, stats = profiled_run(lambda: _post_all(app, rest[:count]))
     result["web_parts_ms"] = parts(stats, WEB_PARTS, count, result["web_cpu_ms"])
+    if args.pstats:
+        stats.dump_stats(Path(args.pstats, "web.pstats"))
     _, stats = profiled_run(lambda: _worker_drain(count))
     result["worker_parts_ms"] = parts(stats, WORKER_PARTS, count, result["worker_cpu_ms"])
+    if args.pstats:
+        stats.dump_stats(Path(args.pstats, "worker.pstats"))
     result["intakes"] = Intake.objects.count()
     result["notified"] = Intake.objects.filter(notified_at__isnull=False).count()
     Path(args.text).write_text(
@@ -274,6 +284,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="intakes timed, then as many profiled")
     parser.add_argument("--html", help="write web.html and worker.html (pyinstrument) here")
+    parser.add_argument(
+        "--pstats", help="write web.pstats and worker.pstats (cProfile, process clock) here"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--text", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -297,6 +310,7 @@ def main() -> None:
         text = work / "profile.txt"
         command = [sys.executable, "-m", "bench.profile_intake", "--child", "--n", str(args.n)]
         command += ["--text", str(text)] + (["--html", args.html] if args.html else [])
+        command += ["--pstats", str(Path(args.pstats).resolve())] if args.pstats else []
         output = subprocess.run(
             command, cwd=ROOT, env=stack.env, check=True, stdout=subprocess.PIPE, text=True
         ).stdout
