@@ -15,3 +15,7 @@ from cardinal.settings import *  # noqa: E402, F403
 # The suite runs at any hour: admissions is open around the clock unless a test
 # sets hours of its own (tests/admissions/test_schedule.py, the routing tests).
 ADMISSIONS_HOURS = "mon-sun 00:00-24:00"
+
+# Making and signing in a staff account hashes its password: the full-strength
+# hasher would spend about a quarter of a second on each (tests/hashers.py).
+PASSWORD_HASHERS = ["tests.hashers.QuickPBKDF2PasswordHasher"]
