@@ -74,12 +74,6 @@ def site_url(live_server):
     return live_server.url
 
 
-@pytest.fixture
-def shipped_guides():
-    """The guides as shipped, in a test's (transactional) database."""
-    call_command("load_guides", verbosity=0)
-
-
 @contextmanager
 def rows_removed_afterwards():
     """Empty again, on the way out, every table that is empty on the way in.

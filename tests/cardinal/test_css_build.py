@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from tests.admissions.helpers import form_data
 
@@ -78,8 +77,9 @@ def test_the_pages_without_a_form_load_a_small_part_of_bootstrap():
 
 
 @pytest.mark.django_db
-def test_every_bootstrap_class_a_public_page_uses_is_in_the_stylesheet_it_links(client):
-    call_command("load_guides", stdout=None)
+def test_every_bootstrap_class_a_public_page_uses_is_in_the_stylesheet_it_links(
+    client, shipped_guides
+):
     bootstrap = classes_in(build_css().BOOTSTRAP_CSS.read_text())
     guides = [f"/medications/{slug}/" for slug in ("baclofen", "naloxone")]
     pages = [(url, client.get(url)) for url in PAGES + guides]

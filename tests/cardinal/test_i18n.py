@@ -185,8 +185,9 @@ def test_staff_and_machine_addresses_have_no_spanish_twin(client, path):
     assert client.get("/es" + path).status_code == 404
 
 
-def test_the_sitemap_lists_each_page_in_both_languages_with_its_alternates(client, settings):
-    call_command("load_guides", verbosity=0)
+def test_the_sitemap_lists_each_page_in_both_languages_with_its_alternates(
+    client, settings, shipped_guides
+):
     sitemap = client.get("/sitemap.xml").content.decode()
     site = settings.SITE_URL
     for path in [*PAGES, "/medications/naltrexone/"]:
@@ -222,12 +223,14 @@ def test_the_spanish_crisis_page_gives_988_in_spanish_samhsa_poison_control_and_
 
 
 def without_its_translation(slug: str) -> None:
-    """The shipped guides, the one with this slug as if its Spanish file did not exist."""
-    call_command("load_guides", verbosity=0)
+    """The shipped guides (the shipped_guides fixture) with this slug's as if its
+    Spanish file did not exist."""
     GuideTranslation.objects.filter(guide__slug=slug).delete()
 
 
-def test_a_guide_in_spanish_says_it_is_not_translated_and_marks_its_english_text(client):
+def test_a_guide_in_spanish_says_it_is_not_translated_and_marks_its_english_text(
+    client, shipped_guides
+):
     without_its_translation("naltrexone")
     html = html_of(client, "/es/medications/naltrexone/")
     assert lang_of(html) == "es"
@@ -248,7 +251,9 @@ def test_a_guide_in_spanish_says_it_is_not_translated_and_marks_its_english_text
     assert "Esta guía" not in english and 'lang="en">' not in english.split("<body")[1]
 
 
-def test_the_guide_list_in_spanish_has_spanish_headings_and_english_cells_marked(client):
+def test_the_guide_list_in_spanish_has_spanish_headings_and_english_cells_marked(
+    client, shipped_guides
+):
     without_its_translation("naltrexone")
     html = html_of(client, "/es/medications/")
     assert "<h1>Medicamentos para las adicciones</h1>" in html

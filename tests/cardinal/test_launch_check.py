@@ -85,9 +85,8 @@ def launch_check() -> tuple[int, str]:
 
 
 @pytest.fixture
-def shipped_guides(db):
+def shipped_guides(db, shipped_guides):
     """The guides `make run` loads: published, never reviewed."""
-    call_command("load_guides", stdout=StringIO())
     guides = list(Guide.objects.published())
     assert guides
     return guides

@@ -50,10 +50,7 @@ def test_public_page_renders_with_helpline_and_crisis_strip(client, url, setting
     assert html.count("<h1") == 1
 
 
-def test_no_public_page_loads_anything_from_another_host(client):
-    from django.core.management import call_command
-
-    call_command("load_guides", verbosity=0)
+def test_no_public_page_loads_anything_from_another_host(client, shipped_guides):
     sitemap = client.get("/sitemap.xml").content.decode()
     guide_pages = re.findall(r"<loc>https?://[^/]+(/medications/[^<]*)</loc>", sitemap)
     assert "/medications/baclofen/" in guide_pages

@@ -4,10 +4,8 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
 
 from education.models import Guide
-from tests.education.conftest import SHIPPED_CONTENT
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +19,8 @@ GUIDE_BODY = re.compile(
 
 
 @pytest.fixture
-def shipped(db):
-    call_command("load_guides", str(SHIPPED_CONTENT), stdout=None)
+def shipped(db, shipped_guides):
+    """The shipped content (education/content), as `manage.py load_guides` loads it."""
 
 
 class BodyOutline(HTMLParser):

@@ -78,11 +78,6 @@ def test_a_word_missing_from_the_dictionary_is_counted_by_hyphenation():
     assert syllable_count("naltrexone") == 3
 
 
-@pytest.fixture
-def shipped_guides():
-    call_command("load_guides", verbosity=0)
-
-
 def test_shipped_baclofen_guide_reads_at_grade_nine_or_below(shipped_guides, capsys):
     call_command("readability", "baclofen", "--max-grade", "9")
     report = capsys.readouterr().out
