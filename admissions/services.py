@@ -412,7 +412,7 @@ def navigator_set_available(*, user: "User", available: bool, now: datetime | No
     if not available:
         NavigatorState.objects.filter(user=user, available=True).update(available=False)
         return 0
-    if not roles.active_members(roles.NAVIGATORS_GROUP).filter(pk=user.pk).exists():
+    if not roles.is_navigator(user):
         raise PermissionDenied
     NavigatorState.objects.update_or_create(
         user=user, defaults={"available": True, "available_since": now, "last_seen_at": now}

@@ -14,7 +14,7 @@ def duty_switch(context) -> dict:
     (nothing for staff outside the Navigators group)."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not roles.active_members(roles.NAVIGATORS_GROUP).filter(pk=user.pk).exists():
+    if user is None or not roles.is_navigator(user):
         return {"show": False}
     return {
         "show": True,
