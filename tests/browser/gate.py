@@ -5,12 +5,11 @@ guide in both). To check another page, add one line; a page that needs a
 visitor's action first (sending the intake form) names it as its step.
 walk_the_site() opens each page at PHONE and DESKTOP with the shipped guides
 loaded, runs every checker on it, saves a full-page screenshot as
-test-artifacts/screenshots/<name>-<viewport>.png and keeps the HTML as served
+test-artifacts/screenshots/<name>-<viewport>.jpg and keeps the HTML as served
 for one run of the Nu Html Checker. The tests then only read the findings, so a
 page is fetched once per viewport however many checks look at it.
 """
 
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -28,7 +27,7 @@ from tests.browser.checkers import (
     small_text,
     wide_elements,
 )
-from tests.browser.conftest import DESKTOP, PHONE, save_screenshot
+from tests.browser.conftest import DESKTOP, PHONE, image_width, save_screenshot
 from tests.browser.visitor import (
     new_tab,
     send_empty_form,
@@ -137,7 +136,7 @@ def structure(tab) -> list[Problem]:
     return problems
 
 
-def overflow(tab, screenshot_png: bytes) -> list[Problem]:
+def overflow(tab, screenshot: bytes) -> list[Problem]:
     """Sideways scrolling, seen by the page and in the width of its full-page screenshot."""
     problems = []
     extra = horizontal_overflow(tab)
@@ -145,7 +144,7 @@ def overflow(tab, screenshot_png: bytes) -> list[Problem]:
         problems = wide_elements(tab) or [
             Problem("horizontal-overflow", "html", f"the page scrolls sideways by {extra} px")
         ]
-    width = struct.unpack(">I", screenshot_png[16:20])[0]  # the PNG's IHDR width
+    width = image_width(screenshot)
     if width != tab.viewport_size["width"]:
         problems.append(
             Problem("horizontal-overflow", "screenshot", f"{width} px wide, not the viewport's")
@@ -229,11 +228,11 @@ def call_button(tab, viewport: str) -> list[Problem]:
 
 def inspect(tab, page: Page, viewport: str) -> dict[str, list[Problem]]:
     """Every check of the gate on the open page; saves its screenshot on the way."""
-    png = save_screenshot(tab, f"{page.name}-{viewport}").read_bytes()
+    shot = save_screenshot(tab, f"{page.name}-{viewport}").read_bytes()
     return {
         "axe": run_axe(tab),
         "axe-best-practice": run_axe(tab, AXE_BEST_PRACTICE),
-        "overflow": overflow(tab, png),
+        "overflow": overflow(tab, shot),
         "tap-targets": small_tap_targets(tab),
         "structure": structure(tab),
         "text-size": small_text(tab),

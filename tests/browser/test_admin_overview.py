@@ -69,8 +69,8 @@ def test_the_overview_passes_the_quality_gate(browser, site_url, shipped_guides,
                 assert first == "Guide: Naltrexone for alcohol use disorder", where
             else:
                 assert tab.get_by_role("alert").is_visible(), where
-            png = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
-            found = run_axe(tab) + small_tap_targets(tab) + overflow(tab, png) + structure(tab)
+            shot = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
+            found = run_axe(tab) + small_tap_targets(tab) + overflow(tab, shot) + structure(tab)
             problems.append((where, found))
     problems += [(f"{name} at {size} (HTML)", found) for name, found in run_vnu(html).items()]
     report = [format_problems(found, where) for where, found in problems if found]

@@ -31,8 +31,8 @@ SETUP = "/staff/two-factor/setup/"
 
 
 def gate(tab, name: str, size: str) -> list:
-    png = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
-    return run_axe(tab) + small_tap_targets(tab) + overflow(tab, png) + structure(tab)
+    shot = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
+    return run_axe(tab) + small_tap_targets(tab) + overflow(tab, shot) + structure(tab)
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])

@@ -107,8 +107,8 @@ def test_the_queue_and_an_intake_pass_the_quality_gate(
                 log = tab.locator("#activities-group")
                 expect(log.locator(".inline-deletelink, .add-row")).to_have_count(0)
                 expect(log).not_to_contain_text("#1")
-            png = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
-            found = run_axe(tab) + small_tap_targets(tab) + overflow(tab, png) + structure(tab)
+            shot = save_screenshot(tab, f"admin-{name}-{size}").read_bytes()
+            found = run_axe(tab) + small_tap_targets(tab) + overflow(tab, shot) + structure(tab)
             problems.append((where, found))
     for where, found in problems:
         assert_clean(found, where)

@@ -7,8 +7,8 @@ import pytest
 
 from tests.browser import checkers
 from tests.browser.checkers import Problem, assert_clean
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.gate import call_button, structure
+from tests.browser.conftest import DESKTOP, PHONE, image_width, save_screenshot
+from tests.browser.gate import call_button, overflow, structure
 from tests.browser.visitor import new_tab
 
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken.html"
@@ -94,6 +94,15 @@ def test_page_wider_than_a_phone_is_reported(broken_page):
         checkers.assert_no_horizontal_overflow(broken_page, "broken.html")
     assert "scrolls sideways by 225 px" in str(failure.value)
     assert "[horizontal-overflow] main > div.wide: right edge at 600 px" in str(failure.value)
+
+
+def test_the_full_page_screenshot_of_a_page_wider_than_a_phone_is_reported(broken_page):
+    shot = save_screenshot(broken_page, "checkers-broken-phone").read_bytes()
+    assert image_width(shot) == 600
+    problems = overflow(broken_page, shot)
+    assert "screenshot: 600 px wide, not the viewport's" in [
+        f"{p.target}: {p.message}" for p in problems
+    ]
 
 
 def test_tiny_button_and_lone_small_link_are_reported_but_a_link_in_a_sentence_is_not(
