@@ -1,9 +1,10 @@
 """.env.example names every environment variable the deployment reads, and nothing
 else, and README's Configuration section describes each: the variables are read
 from cardinal/settings.py itself (every env_* or secret() call with a literal
-name), so a setting added there is covered at once, plus those that
-deploy/docker-compose.yml takes from deploy/.env and those deploy/Procfile's
-commands read (${NAME}, ${NAME:-default})."""
+name), so a setting added there is covered at once, and from
+deploy/gunicorn.conf.py alike, plus those that deploy/docker-compose.yml takes
+from deploy/.env and those deploy/Procfile's commands read (${NAME},
+${NAME:-default})."""
 
 import ast
 import re
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "cardinal" / "settings.py"
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 PROCFILE = ROOT / "deploy" / "Procfile"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 
 def _reads_environment(call: ast.Call) -> bool:
@@ -25,10 +27,11 @@ def _reads_environment(call: ast.Call) -> bool:
     return False
 
 
-def settings_variables() -> set[str]:
-    """Names of the environment variables cardinal/settings.py reads."""
+def python_variables(path: Path) -> set[str]:
+    """Names of the environment variables a Python file reads (cardinal/settings.py,
+    deploy/gunicorn.conf.py)."""
     names = set()
-    for node in ast.walk(ast.parse(SETTINGS.read_text())):
+    for node in ast.walk(ast.parse(path.read_text())):
         literal = None
         if isinstance(node, ast.Call) and _reads_environment(node) and node.args:
             literal = node.args[0]
@@ -45,8 +48,14 @@ def shell_variables(path: Path) -> set[str]:
 
 
 def deploy_variables() -> set[str]:
-    """Every variable the deployment reads: settings, the compose file, the Procfile."""
-    return settings_variables() | shell_variables(COMPOSE) | shell_variables(PROCFILE)
+    """Every variable the deployment reads: settings, gunicorn's config, the compose
+    file, the Procfile."""
+    return (
+        python_variables(SETTINGS)
+        | python_variables(GUNICORN_CONF)
+        | shell_variables(COMPOSE)
+        | shell_variables(PROCFILE)
+    )
 
 
 def env_example_variables() -> list[str]:
@@ -64,13 +73,16 @@ def readme_configuration() -> str:
 
 
 def test_the_settings_scan_finds_the_variables_it_should():
-    found = settings_variables()
+    found = python_variables(SETTINGS)
     # Plain reads, secrets, and reads inside an `if` (production only, SMTP only).
     expected = {"DJANGO_DEBUG", "FIELD_HASH_KEY", "TRUSTED_PROXIES", "DJANGO_HSTS_SECONDS"}
     assert expected | {"EMAIL_PORT"} <= found
     assert len(found) >= 30
     assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD"} <= shell_variables(COMPOSE)
     assert {"GUNICORN_INTAKE_BIND", "CELERY_BEAT_SCHEDULE_FILE"} <= shell_variables(PROCFILE)
+    gunicorn = {"GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS"}
+    gunicorn |= {"GUNICORN_FORWARDED_ALLOW_IPS", "GUNICORN_ACCESS_LOG", "GUNICORN_LOG_LEVEL"}
+    assert python_variables(GUNICORN_CONF) == gunicorn
 
 
 def test_env_example_names_every_variable_and_nothing_else():
