@@ -302,3 +302,17 @@ def test_the_queries_do_not_grow_with_the_sources_or_the_period(submitted, guide
     for number, slug in enumerate(["acamprosate", "naltrexone", "home", "", "other"]):
         submitted(slug, local("2026-11-10 10:00") - timedelta(days=number * 15), number)
     assert queries({"days": "90"}) == few
+
+
+def test_the_overdue_count_is_read_from_an_index_alone(submitted):
+    """Intake.objects.overdue() counted from intake_overdue_idx (an index-only
+    scan: the table's wide rows are not read), when the planner may use it."""
+    submitted("home", local("2026-11-19 08:00"))
+    with CaptureQueriesContext(connection) as captured:
+        assert Intake.objects.overdue(NOW).count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + captured[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using intake_overdue_idx" in plan
