@@ -291,22 +291,16 @@ def figures_by(queryset, group: str | None, counts: Mapping | None = None) -> di
     }
 
 
-def wait_percentiles(
-    queryset, parts: Mapping[str, Q | None], counts: Mapping | None = None
-) -> dict:
+def wait_percentiles(queryset, parts: Mapping[str, Q | None]) -> dict:
     """{name: Waits} of overlapping parts of the queryset (made by with_wait),
-    each given as a filter (None: all of it), and under "counts" the Count
-    aggregates given, of all of it. In PostgreSQL one query whatever the number
-    of parts; elsewhere one query a part (and one for the counts), interpolated
-    in Python."""
-    counts = dict(counts or {})
+    each given as a filter (None: all of it). In PostgreSQL one query whatever
+    the number of parts; elsewhere one query a part, interpolated in Python."""
     if not percentiles_in_database():
-        found = {
+        return {
             name: figures_by(queryset if part is None else queryset.filter(part), None)[None][1]
             for name, part in parts.items()
         }
-        return {**found, "counts": queryset.aggregate(**counts) if counts else {}}
-    aggregates: dict[str, models.Aggregate] = dict(counts)
+    aggregates: dict[str, models.Aggregate] = {}
     for name, part in parts.items():
         aggregates |= {
             f"{name}_median": Percentile("wait", 0.5, filter=part),
@@ -315,11 +309,8 @@ def wait_percentiles(
         }
     row = queryset.aggregate(**aggregates)
     return {
-        **{
-            name: Waits(row[f"{name}_median"], row[f"{name}_p90"], row[f"{name}_reached"])
-            for name in parts
-        },
-        "counts": {name: row[name] for name in counts},
+        name: Waits(row[f"{name}_median"], row[f"{name}_p90"], row[f"{name}_reached"])
+        for name in parts
     }
 
 
@@ -399,9 +390,12 @@ def guide_filter() -> Q:
     return ~Q(source_page__in=[DIRECT, OTHER_SOURCE, *SITE_SOURCES])
 
 
-def conversion_counts(now: datetime, within: Q | None = None) -> dict:
-    """The Count aggregates of a SourceRow, for querysets made by with_wait; with
-    `within`, of the intakes it matches only (a part of the queryset)."""
+COUNT_NAMES = ("intakes", "reached", "assessments", "admitted", "due", "within_sla")
+
+
+def conversion_counts(now: datetime) -> dict:
+    """The Count aggregates of a SourceRow (COUNT_NAMES), for querysets made by
+    with_wait."""
     reached = Q(first_contacted_at__isnull=False)
     timeline = IntakeActivity.objects.filter(kind=IntakeActivity.Kind.STATUS_CHANGE)
     assessed = Q(status__in=ASSESSED_STATUSES) | Q(
@@ -411,22 +405,41 @@ def conversion_counts(now: datetime, within: Q | None = None) -> dict:
         pk__in=timeline.filter(to_status=Intake.Status.ADMITTED).values("intake_id")
     )
     target = timedelta(minutes=settings.ADMISSIONS_SLA_MINUTES)
-
-    def count(condition: Q | None = None) -> Count:
-        parts = [part for part in (within, condition) if part is not None]
-        if not parts:
-            return Count("pk")
-        both = parts[0] if len(parts) == 1 else parts[0] & parts[1]
-        return Count("pk", filter=both)
-
     return {
-        "intakes": count(),
-        "reached": count(reached),
-        "assessments": count(assessed),
-        "admitted": count(admitted),
-        "due": count(reached | Q(clock__lt=now - target)),
-        "within_sla": count(Q(wait__lte=target)),
+        "intakes": Count("pk"),
+        "reached": Count("pk", filter=reached),
+        "assessments": Count("pk", filter=assessed),
+        "admitted": Count("pk", filter=admitted),
+        "due": Count("pk", filter=reached | Q(clock__lt=now - target)),
+        # wait <= target, compared as two moments: the wait is never below zero
+        # and the target never is, so a contact by clock + target is within it.
+        "within_sla": Count("pk", filter=Q(first_contacted_at__lte=F("clock") + target)),
     }
+
+
+def count_groups(intakes, now: datetime) -> list[dict]:
+    """The conversion counts of the with_wait queryset by source page, language
+    and status: a few dozen rows whose sums give the table's rows, the
+    languages' rows and the funnel. One query, grouped by hashing (no
+    percentile in it, so nothing to sort), and the only one of the page that
+    reads the timeline."""
+    fields = ("source_page", "language", "status")
+    return list(intakes.values(*fields).annotate(**conversion_counts(now)).order_by())
+
+
+def row_source(page: str) -> str:
+    """source_key() in Python: the row of the table a source page belongs to."""
+    return DIRECT if page in (DIRECT, OTHER_SOURCE) else page
+
+
+def sums_by(groups: Iterable[Mapping], key: Callable[[Mapping], str]) -> dict[str, dict]:
+    """{key of a group: the sums of its COUNT_NAMES}."""
+    sums: dict[str, dict] = {}
+    for group in groups:
+        found = sums.setdefault(key(group), dict.fromkeys(COUNT_NAMES, 0))
+        for name in COUNT_NAMES:
+            found[name] += group[name]
+    return sums
 
 
 def _row(key: str, label: str, counts: Mapping, waits: Waits) -> SourceRow:
@@ -444,48 +457,41 @@ def _row(key: str, label: str, counts: Mapping, waits: Waits) -> SourceRow:
     )
 
 
-def source_rows(intakes, now: datetime) -> dict:
+def source_rows(intakes, now: datetime, groups: list[dict]) -> dict:
     """{"rows": a SourceRow per source page, most intakes first; "guides": all
     guides together; "total"; "languages": a SourceRow per language of the call
     (Language, English first, each even with no intake)}, for the with_wait
-    queryset of the period. The rows share out the intakes, so the totals'
-    counts are their sums; the totals' times to first contact and the languages'
-    figures take one more query (in PostgreSQL; a query a part elsewhere)."""
-    counts = conversion_counts(now)
-    grouped = figures_by(intakes.annotate(source=source_key()), "source", counts)
-    labels = source_labels(grouped)
-    rows = [_row(key, labels[key], *figures) for key, figures in grouped.items()]
+    queryset of the period and its count_groups. The counts are sums of the
+    groups; the times to first contact take two queries, the rows' and the
+    others' (in PostgreSQL; a query a part elsewhere), which read the intakes
+    reached only (a row none was reached from has no time either way)."""
+    by_source = sums_by(groups, lambda group: row_source(group["source_page"]))
+    by_language = sums_by(groups, lambda group: group["language"])
+    reached = intakes.filter(first_contacted_at__isnull=False)
+    waits_by_source = figures_by(reached.annotate(source=source_key()), "source")
+    labels = source_labels(by_source)
+    rows = [
+        _row(key, labels[key], counts, waits_by_source.get(key, ({}, Waits()))[1])
+        for key, counts in by_source.items()
+    ]
     rows.sort(key=lambda row: (-row.intakes, row.label.lower()))
     guide_rows = [row for row in rows if row.key not in {DIRECT, *SITE_SOURCES}]
     languages = {code: Q(language=code) for code in Language.values}
-    language_counts = {
-        f"{code}_{name}": aggregate
-        for code, part in languages.items()
-        for name, aggregate in conversion_counts(now, within=part).items()
-    }
-    waits = wait_percentiles(
-        intakes, {"guides": guide_filter(), "total": None, **languages}, language_counts
-    )
-    found = waits.pop("counts")
+    waits = wait_percentiles(reached, {"guides": guide_filter(), "total": None, **languages})
+    no_counts = dict.fromkeys(COUNT_NAMES, 0)
     return {
         "rows": rows,
         "guides": _row("guides", "All guides", _sums(guide_rows), waits["guides"]),
         "total": _row("total", "All pages", _sums(rows), waits["total"]),
         "languages": [
-            _row(
-                code,
-                label,
-                {name: found[f"{code}_{name}"] or 0 for name in counts},
-                waits[code],
-            )
+            _row(code, label, by_language.get(code, no_counts), waits[code])
             for code, label in Language.choices
         ],
     }
 
 
 def _sums(rows: list[SourceRow]) -> dict[str, int]:
-    names = ("intakes", "reached", "assessments", "admitted", "due", "within_sla")
-    return {name: sum(getattr(row, name) for row in rows) for name in names}
+    return {name: sum(getattr(row, name) for row in rows) for name in COUNT_NAMES}
 
 
 def source_labels(keys: Iterable[str]) -> dict[str, str]:
@@ -670,9 +676,11 @@ def _target_line() -> tuple[float, str]:
 
 def hour_chart(intakes) -> dict:
     """Median time to first contact by the hour of submission (0 to 23, in
-    TIME_ZONE); each bar's text adds the 90th percentile and the number reached."""
+    TIME_ZONE); each bar's text adds the 90th percentile and the number reached.
+    Only the intakes reached are read: an hour without one has no bar either way."""
     zone = timezone.get_default_timezone()
-    waits = figures_by(intakes.annotate(hour=ExtractHour("created_at", tzinfo=zone)), "hour")
+    reached = intakes.filter(first_contacted_at__isnull=False)
+    waits = figures_by(reached.annotate(hour=ExtractHour("created_at", tzinfo=zone)), "hour")
     points = []
     for hour in range(24):
         found = waits.get(hour, ({}, Waits()))[1]
@@ -750,7 +758,9 @@ def build(query: Mapping | None = None, now: datetime | None = None) -> dict:
         describe=_describe_wait,
         reference=_target_line(),
     )
-    sources = source_rows(intakes, now)
+    groups = count_groups(intakes, now)
+    sources = source_rows(intakes, now, groups)
+    by_status = sums_by(groups, lambda group: group["status"])
     return {
         "period": period,
         "period_form": form,
@@ -764,7 +774,9 @@ def build(query: Mapping | None = None, now: datetime | None = None) -> dict:
         "by_hour": hour_chart(intakes),
         "sources": sources,
         "languages": sources["languages"],
-        "funnel": funnel_chart(in_period.count_by_status()),
+        "funnel": funnel_chart(
+            [(status, by_status.get(status, {}).get("intakes", 0)) for status in Intake.Status]
+        ),
         "overdue_count": Intake.objects.overdue(now).count(),
         "total_count": sources["total"].intakes,
         "median_text": sources["total"].median_text,

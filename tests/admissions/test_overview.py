@@ -304,6 +304,31 @@ def test_the_queries_do_not_grow_with_the_sources_or_the_period(submitted, guide
     assert queries({"days": "90"}) == few
 
 
+def test_the_timeline_is_read_by_one_query_of_the_page(known_intakes):
+    """The counts of the table, of the languages and of the funnel come from one
+    query grouped by source page, language and status; the percentiles' queries
+    do not read the timeline again."""
+    with CaptureQueriesContext(connection) as captured:
+        page = overview.build({"days": "90"}, now=NOW)
+    timeline = [q["sql"] for q in captured if "admissions_intakeactivity" in q["sql"]]
+    assert len(timeline) == 1
+    assert "PERCENTILE_CONT" not in timeline[0]
+    funnel = {row["label"]: row["count"] for row in page["funnel"]["rows"]}
+    assert funnel == {
+        "New": 2,
+        "Attempting contact": 0,
+        "Contacted": 5,
+        "Assessment scheduled": 1,
+        "Admitted": 0,
+        "Referred out": 1,
+        "Closed": 1,
+    }
+    assert [(row.key, row.intakes, row.admitted) for row in page["languages"]] == [
+        ("en", 10, 1),
+        ("es", 0, 0),
+    ]
+
+
 def test_the_overdue_count_is_read_from_an_index_alone(submitted):
     """Intake.objects.overdue() counted from intake_overdue_idx (an index-only
     scan: the table's wide rows are not read), when the planner may use it."""
