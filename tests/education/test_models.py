@@ -1,6 +1,6 @@
 """Guides render through guide_render; the bibliography is checked; querysets pick guides."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -98,6 +98,13 @@ def test_a_review_record_is_never_changed_or_deleted(make_guide, sign_off):
     assert (stored.reviewer_name, stored.signed_at, stored.fingerprint) == signed
     with pytest.raises(ProtectedError):
         guide.delete()
+
+
+def test_a_review_record_names_the_guide_and_the_day_it_was_signed(make_guide, sign_off):
+    guide = make_guide()
+    review = sign_off(guide, at=timezone.make_aware(datetime(2026, 3, 1, 12)))
+    assert str(review) == f"Review of guide {guide.pk} on 2026-03-01"
+    assert review.reviewer_display == "Dana Reviewer, MD"
 
 
 def test_publishing_sets_the_publication_time_once(make_guide):

@@ -3,14 +3,24 @@
 import json
 import re
 import shutil
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from education.loader import TRANSLATED_REQUIRED_SECTIONS
-from education.models import Guide, GuideTranslation, Source, TranslationReview
+from education.models import (
+    Guide,
+    GuideTranslation,
+    ReviewRecordError,
+    Source,
+    TranslationReview,
+)
 from education.services import guide_render, translation_render, translation_review_sign_off
 from tests.education.conftest import FIXTURE_CONTENT, SHIPPED_CONTENT
 
@@ -357,6 +367,41 @@ def test_signing_off_the_spanish_guide_leaves_the_english_one_as_it_was(
     english = html_of(client, "/medications/alphamab/")
     assert "Medically reviewed by" not in english
     assert Guide.objects.get(slug="alphamab").last_review is None
+
+
+def test_a_translation_review_is_a_record_never_changed_or_deleted(loaded, signed_reviewer):
+    review = translation_review_sign_off(translation=loaded, reviewer=signed_reviewer)
+    assert str(review) == f"Review of translation {loaded.pk} on {review.signed_on}"
+    assert review.reviewer_display == "Dana Reviewer, MD"
+    signed = (review.reviewer_name, review.signed_at, review.fingerprint)
+    review.reviewer_name = "Someone Else"
+    for attempt in (
+        review.save,
+        review.delete,
+        lambda: TranslationReview.objects.filter(pk=review.pk).update(reviewer_name="Someone"),
+        lambda: TranslationReview.objects.filter(pk=review.pk).delete(),
+        lambda: TranslationReview.objects.bulk_update([review], ["reviewer_name"]),
+    ):
+        with pytest.raises(ReviewRecordError), transaction.atomic():
+            attempt()
+    stored = TranslationReview.objects.get(pk=review.pk)
+    assert (stored.reviewer_name, stored.signed_at, stored.fingerprint) == signed
+    with pytest.raises(ProtectedError):
+        loaded.delete()
+
+
+def test_a_translations_sign_off_moves_its_page_and_the_guides_and_the_guides_moves_neither(
+    loaded, signed_reviewer, sign_off
+):
+    before = timezone.now() - timedelta(days=2)
+    GuideTranslation.objects.filter(pk=loaded.pk).update(updated_at=before)
+    Guide.objects.filter(pk=loaded.guide_id).update(updated_at=before)
+    sign_off(loaded.guide)
+    assert GuideTranslation.objects.get(pk=loaded.pk).updated_at == before
+    assert Guide.objects.get(pk=loaded.guide_id).updated_at == before
+    translation_review_sign_off(translation=loaded, reviewer=signed_reviewer)
+    assert GuideTranslation.objects.get(pk=loaded.pk).updated_at > before
+    assert Guide.objects.get(pk=loaded.guide_id).updated_at > before
 
 
 def test_an_edit_of_the_spanish_text_ends_its_review(client, loaded, content, signed_reviewer):
