@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -1132,7 +1132,7 @@ class ReviewRecordError(Exception):
     """A medical review is a record: it is never changed or deleted."""
 
 
-class GuideReviewQuerySet(models.QuerySet):
+class MedicalReviewQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ReviewRecordError("A medical review is never changed.")
 
@@ -1140,33 +1140,35 @@ class GuideReviewQuerySet(models.QuerySet):
         raise ReviewRecordError("A medical review is never deleted.")
 
 
-class GuideReview(models.Model):
-    """A reviewer's sign-off of exactly what a guide showed readers at that moment.
+class MedicalReview(models.Model):
+    """A reviewer's sign-off of exactly what a page showed readers at that moment: a
+    guide's (GuideReview) or a translation's (TranslationReview), each in a table of
+    its own.
 
-    Made by education.services.guide_review_sign_off; kept as history, never
-    changed or deleted. The reviewer's name and credentials are copied, so a
-    later profile change does not rewrite who signed what.
+    Made by education.services.guide_review_sign_off and translation_review_sign_off;
+    kept as history, never changed or deleted. The reviewer's name and credentials
+    are copied, so a later profile change does not rewrite who signed what. Each
+    model has its own foreign keys (the page, named by page_field, and the reviewer),
+    verbose name, permissions and indexes.
     """
 
-    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guide_reviews"
-    )
+    # The name of the model's foreign key to the page it reviews.
+    page_field: ClassVar[str]
+
     reviewer_name = models.CharField(max_length=200)
     reviewer_credentials = models.CharField(max_length=200)
     signed_at = models.DateTimeField()
-    fingerprint = models.CharField(max_length=64, help_text="Guide.current_fingerprint() signed.")
+    fingerprint = models.CharField(max_length=64)
 
-    objects = GuideReviewQuerySet.as_manager()
+    objects = MedicalReviewQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-signed_at", "-pk"]
-        verbose_name = "medical review"
-        permissions = [("sign_off_review", "Can sign off the medical review of a guide")]
-        indexes = [models.Index(fields=["guide", "-signed_at"], name="review_guide_signed_idx")]
 
     def __str__(self):
-        return f"Review of guide {self.guide_id} on {timezone.localdate(self.signed_at)}"
+        page_id = getattr(self, f"{self.page_field}_id")
+        return f"Review of {self.page_field} {page_id} on {self.signed_on}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -1185,6 +1187,23 @@ class GuideReview(models.Model):
     @property
     def signed_on(self) -> date:
         return timezone.localdate(self.signed_at)
+
+
+class GuideReview(MedicalReview):
+    """A reviewer's sign-off of exactly what a guide showed readers at that moment."""
+
+    page_field = "guide"
+
+    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guide_reviews"
+    )
+    fingerprint = models.CharField(max_length=64, help_text="Guide.current_fingerprint() signed.")
+
+    class Meta(MedicalReview.Meta):
+        verbose_name = "medical review"
+        permissions = [("sign_off_review", "Can sign off the medical review of a guide")]
+        indexes = [models.Index(fields=["guide", "-signed_at"], name="review_guide_signed_idx")]
 
 
 # What a reviewer approves of a testimonial (attribute names): a change withdraws the approval.
@@ -1608,9 +1627,11 @@ class TranslationChange(models.Model):
         return f"{self.date}: {self.summary}"
 
 
-class TranslationReview(models.Model):
-    """A reviewer's sign-off of exactly what a translation showed readers: a record,
-    never changed or deleted, like GuideReview (the same permission signs it)."""
+class TranslationReview(MedicalReview):
+    """A reviewer's sign-off of exactly what a translation showed readers, a record
+    of its own like GuideReview (the same permission signs it)."""
+
+    page_field = "translation"
 
     translation = models.ForeignKey(
         GuideTranslation, on_delete=models.PROTECT, related_name="reviews"
@@ -1618,33 +1639,6 @@ class TranslationReview(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="translation_reviews"
     )
-    reviewer_name = models.CharField(max_length=200)
-    reviewer_credentials = models.CharField(max_length=200)
-    signed_at = models.DateTimeField()
-    fingerprint = models.CharField(max_length=64)
 
-    objects = GuideReviewQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-signed_at", "-pk"]
+    class Meta(MedicalReview.Meta):
         verbose_name = "translation medical review"
-
-    def __str__(self):
-        return f"Review of translation {self.translation_id} on {self.signed_on}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ReviewRecordError("A medical review is never changed.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ReviewRecordError("A medical review is never deleted.")
-
-    @property
-    def reviewer_display(self) -> str:
-        return ", ".join(part for part in (self.reviewer_name, self.reviewer_credentials) if part)
-
-    @property
-    def signed_on(self) -> date:
-        return timezone.localdate(self.signed_at)
