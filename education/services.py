@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from education.models import (
     GuideChange,
     GuideReview,
     GuideTranslation,
+    MedicalReview,
     ReviewerProfile,
     Source,
     TranslationChange,
@@ -50,6 +51,7 @@ from education.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 NOT_A_REVIEWER = "Only a medical reviewer can sign off the review of a guide."
 NO_PROFILE = (
@@ -63,6 +65,9 @@ CHANGE_SUMMARY_REQUIRED = "Say in one line what changed for readers."
 CHANGE_SUMMARY_TOO_LONG = f"Keep it to one line of at most {CHANGE_SUMMARY_MAX_LENGTH} characters."
 
 logger = logging.getLogger(__name__)
+
+# The kind of review record a sign-off makes (GuideReview or TranslationReview).
+ReviewT = TypeVar("ReviewT", bound=MedicalReview)
 
 
 @dataclass
@@ -477,6 +482,47 @@ def translation_render(*, translation: GuideTranslation) -> GuideTranslation:
     return text
 
 
+def _review_sign_off(
+    *,
+    rows: "QuerySet[Guide] | QuerySet[GuideTranslation]",
+    pk: int,
+    review_model: type[ReviewT],
+    reviewer: "User",
+    seen_fingerprint: str | None,
+    moves_updated_at: bool,
+) -> ReviewT:
+    """The steps every sign-off takes: refuse someone who is not a medical reviewer
+    (PermissionDenied) or has no complete profile (ValidationError); lock the page
+    (row pk of `rows`) and compute its fingerprint from the rows, refusing one that
+    differs from seen_fingerprint when given (ValidationError); record the review
+    with the profile's name and credentials, and store it as the page's last_review
+    with the fingerprint (and a new updated_at when moves_updated_at)."""
+    if not is_medical_reviewer(reviewer):
+        raise PermissionDenied(NOT_A_REVIEWER)
+    profile = ReviewerProfile.objects.filter(user=reviewer).first()
+    if profile is None or not profile.is_complete:
+        raise ValidationError(NO_PROFILE)
+    page = rows.select_for_update().get(pk=pk)
+    fingerprint = page.current_fingerprint()
+    if seen_fingerprint is not None and seen_fingerprint != fingerprint:
+        raise ValidationError(CHANGED_WHILE_READING)
+    # Each kind of record has foreign keys of its own: to its page and to the reviewer.
+    signers = {review_model.page_field: page, "reviewer": reviewer}
+    review = review_model(
+        **signers,
+        reviewer_name=profile.display_name.strip(),
+        reviewer_credentials=profile.credentials.strip(),
+        signed_at=timezone.now(),
+        fingerprint=fingerprint,
+    )
+    review.save()
+    moved = {"updated_at": timezone.now()} if moves_updated_at else {}
+    type(page)._default_manager.filter(pk=page.pk).update(
+        last_review=review, content_fingerprint=fingerprint, **moved
+    )
+    return review
+
+
 @transaction.atomic
 def translation_review_sign_off(
     *, translation: GuideTranslation, reviewer: "User", seen_fingerprint: str | None = None
@@ -485,28 +531,15 @@ def translation_review_sign_off(
     rules as guide_review_sign_off (a medical reviewer with a complete profile, the
     text unchanged since it was shown), a record of its own. The English guide's
     review is untouched, and never covers the translation."""
-    if not is_medical_reviewer(reviewer):
-        raise PermissionDenied(NOT_A_REVIEWER)
-    profile = ReviewerProfile.objects.filter(user=reviewer).first()
-    if profile is None or not profile.is_complete:
-        raise ValidationError(NO_PROFILE)
-    rows = GuideTranslation.objects.select_for_update().select_related("guide__condition")
-    text = rows.get(pk=translation.pk)
-    fingerprint = text.current_fingerprint()
-    if seen_fingerprint is not None and seen_fingerprint != fingerprint:
-        raise ValidationError(CHANGED_WHILE_READING)
-    review = TranslationReview.objects.create(
-        translation=text,
+    review = _review_sign_off(
+        rows=GuideTranslation.objects.select_related("guide__condition"),
+        pk=translation.pk,
+        review_model=TranslationReview,
         reviewer=reviewer,
-        reviewer_name=profile.display_name.strip(),
-        reviewer_credentials=profile.credentials.strip(),
-        signed_at=timezone.now(),
-        fingerprint=fingerprint,
+        seen_fingerprint=seen_fingerprint,
+        moves_updated_at=True,
     )
-    GuideTranslation.objects.filter(pk=text.pk).update(
-        last_review=review, content_fingerprint=fingerprint, updated_at=timezone.now()
-    )
-    Guide.objects.filter(pk=text.guide_id).update(updated_at=timezone.now())
+    Guide.objects.filter(pk=review.translation.guide_id).update(updated_at=timezone.now())
     return review
 
 
@@ -544,26 +577,16 @@ def guide_review_sign_off(
     medical reviewer is refused with PermissionDenied, a reviewer without a
     complete profile with ValidationError.
     """
-    if not is_medical_reviewer(reviewer):
-        raise PermissionDenied(NOT_A_REVIEWER)
-    profile = ReviewerProfile.objects.filter(user=reviewer).first()
-    if profile is None or not profile.is_complete:
-        raise ValidationError(NO_PROFILE)
-    guide = Guide.objects.select_for_update().get(pk=guide.pk)
-    fingerprint = guide.current_fingerprint()
-    if seen_fingerprint is not None and seen_fingerprint != fingerprint:
-        raise ValidationError(CHANGED_WHILE_READING)
-    review = GuideReview.objects.create(
-        guide=guide,
+    # The page's own validators include the review (education.views): its
+    # updated_at stays.
+    return _review_sign_off(
+        rows=Guide.objects.all(),
+        pk=guide.pk,
+        review_model=GuideReview,
         reviewer=reviewer,
-        reviewer_name=profile.display_name.strip(),
-        reviewer_credentials=profile.credentials.strip(),
-        signed_at=timezone.now(),
-        fingerprint=fingerprint,
+        seen_fingerprint=seen_fingerprint,
+        moves_updated_at=False,
     )
-    # The page's own validators include the review (education.views).
-    Guide.objects.filter(pk=guide.pk).update(last_review=review, content_fingerprint=fingerprint)
-    return review
 
 
 @transaction.atomic
