@@ -4,15 +4,35 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from education import markup
-from education.models import FAQ, Guide, ReviewerProfile, Source
+from education.models import FAQ, Guide, ReviewerProfile, ReviewRecordError, Source
 from education.services import guide_render, guide_review_sign_off
 from tests.factories import make_user
 
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "content"
 SHIPPED_CONTENT = Path(__file__).resolve().parents[2] / "education" / "content"
+
+
+def assert_review_kept(review) -> None:
+    """Every way of changing or deleting the review record (a GuideReview or a
+    TranslationReview) is refused, and the stored record is as it was signed."""
+    model = type(review)
+    signed = (review.reviewer_name, review.signed_at, review.fingerprint)
+    review.reviewer_name = "Someone Else"
+    for attempt in (
+        review.save,
+        review.delete,
+        lambda: model.objects.filter(pk=review.pk).update(reviewer_name="Someone Else"),
+        lambda: model.objects.filter(pk=review.pk).delete(),
+        lambda: model.objects.bulk_update([review], ["reviewer_name"]),
+    ):
+        with pytest.raises(ReviewRecordError), transaction.atomic():
+            attempt()
+    stored = model.objects.get(pk=review.pk)
+    assert (stored.reviewer_name, stored.signed_at, stored.fingerprint) == signed
 
 
 @pytest.fixture
