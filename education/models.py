@@ -1005,20 +1005,21 @@ def comparison_document(condition: Condition, rows: list[Guide]) -> dict:
     }
 
 
-class FAQ(models.Model):
-    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="faqs")
+class PageFAQ(models.Model):
+    """A question and answer on a guide page: a guide's (FAQ) or a translation's
+    (TranslationFAQ), each in a table of its own."""
+
     question = models.CharField(max_length=300)
     answer = models.TextField(help_text="Markdown; cite a source with [^key].")
     order = models.PositiveSmallIntegerField(default=0)
-    # Stored by guide_render with the guide (citation numbers run across the page).
+    # Stored by guide_render or translation_render with the page (citation numbers
+    # run across the page).
     answer_html = models.TextField(blank=True, editable=False)
     answer_text = models.TextField(blank=True, editable=False)
 
     class Meta:
+        abstract = True
         ordering = ["order", "pk"]
-        verbose_name = "FAQ"
-        verbose_name_plural = "FAQs"
-        indexes = [models.Index(fields=["guide", "order"], name="faq_guide_order_idx")]
 
     def __str__(self):
         return self.question
@@ -1028,6 +1029,15 @@ class FAQ(models.Model):
             check_citations(self.answer)
         except ValidationError as error:
             raise ValidationError({"answer": error.messages}) from None
+
+
+class FAQ(PageFAQ):
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="faqs")
+
+    class Meta(PageFAQ.Meta):
+        verbose_name = "FAQ"
+        verbose_name_plural = "FAQs"
+        indexes = [models.Index(fields=["guide", "order"], name="faq_guide_order_idx")]
 
 
 class Citation(models.Model):
@@ -1578,27 +1588,12 @@ def translated_comparison_document(condition: Condition, language: str) -> dict:
     return {"columns": [list(column) for column in labels], "rows": document_rows}
 
 
-class TranslationFAQ(models.Model):
+class TranslationFAQ(PageFAQ):
     translation = models.ForeignKey(GuideTranslation, on_delete=models.CASCADE, related_name="faqs")
-    question = models.CharField(max_length=300)
-    answer = models.TextField(help_text="Markdown; cite a source with [^key].")
-    order = models.PositiveSmallIntegerField(default=0)
-    answer_html = models.TextField(blank=True, editable=False)
-    answer_text = models.TextField(blank=True, editable=False)
 
-    class Meta:
-        ordering = ["order", "pk"]
+    class Meta(PageFAQ.Meta):
         verbose_name = "translated FAQ"
         verbose_name_plural = "translated FAQs"
-
-    def __str__(self):
-        return self.question
-
-    def clean(self):
-        try:
-            check_citations(self.answer)
-        except ValidationError as error:
-            raise ValidationError({"answer": error.messages}) from None
 
 
 class TranslationChange(models.Model):
