@@ -42,3 +42,13 @@ def guide():
         )
 
     return make
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """What intake_notify.delay was called with (nothing runs)."""
+    from admissions import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: calls.append(args))
+    return calls

@@ -9,7 +9,7 @@ import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from admissions import services, tasks
+from admissions import services
 from admissions.forms import IntakeForm
 from admissions.models import Intake, IntakeActivity, Language, NavigatorState
 from admissions.roles import NAVIGATORS_GROUP, SUPERVISORS_GROUP
@@ -35,13 +35,6 @@ def statements(queries) -> list[str]:
         locked = " FOR UPDATE" if " FOR UPDATE" in sql else ""
         found.append(f"{verb} {match.group(2) if match else '?'}{locked}")
     return found
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    calls = []
-    monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: calls.append(args))
-    return calls
 
 
 # --- The POST -----------------------------------------------------------------------------

@@ -27,14 +27,6 @@ def backdate(intake: Intake, **delta) -> Intake:
     return intake
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """What intake_notify.delay was called with (nothing runs)."""
-    calls = []
-    monkeypatch.setattr(tasks.intake_notify, "delay", lambda *args: calls.append(args))
-    return calls
-
-
 # --- Queueing -------------------------------------------------------------------------
 
 
